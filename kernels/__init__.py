@@ -1,0 +1,28 @@
+"""Numba-compiled training kernels: pure numbers, no files, no pandas.
+
+Everything here imports numpy and numba only, so it can be read and tested alone.
+The public entry points are :func:`kernels.train.train` (a whole training run in one
+compiled call) and :func:`kernels.train.predict`; the name tables
+(:data:`ACTIVATIONS`, :data:`LOSSES`, :data:`OPTIMIZERS`, :data:`INITS`) map the
+config names to the small integer codes the compiled code branches on.
+"""
+
+from kernels.activations import ACTIVATIONS, ACTIVATION_ALIASES, OUTPUT_ACTIVATIONS
+from kernels.init import INITS, init_params
+from kernels.losses import LOSSES
+from kernels.optimizers import OPTIMIZERS
+from kernels.train import TrainOutput, predict, train, warm_up
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_ALIASES",
+    "OUTPUT_ACTIVATIONS",
+    "INITS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "TrainOutput",
+    "init_params",
+    "predict",
+    "train",
+    "warm_up",
+]

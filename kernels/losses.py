@@ -1,0 +1,69 @@
+"""Losses over one pass, each with its gradient at the output layer's logit.
+
+``mse`` = mean((yhat-y)^2), gradient 2(yhat-y)/N at yhat;
+``mae`` = mean(|yhat-y|), gradient sign(yhat-y)/N at yhat (0 at 0, as PyTorch);
+``bce`` = mean(softplus(z) - y z) from the logit z (what PyTorch's
+``BCEWithLogitsLoss`` computes), gradient (sigmoid(z) - y)/N straight at the logit, so
+a saturated output never produces inf or NaN. For mse and mae the gradient at yhat is
+then multiplied by the output activation's derivative.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from kernels.activations import scale_by_derivative
+from kernels.options import JIT_OPTIONS
+
+MSE = 0
+MAE = 1
+BCE = 2
+
+LOSSES: dict[str, int] = {"mse": MSE, "mae": MAE, "bce": BCE}
+
+
+@njit(**JIT_OPTIONS)
+def softplus(z: float) -> float:
+    # log(1 + e^z) without overflow: max(z, 0) + log1p(e^-|z|).
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+@njit(**JIT_OPTIONS)
+def loss_and_delta(
+    code: int,
+    out_code: int,
+    z: np.ndarray,
+    yhat: np.ndarray,
+    y: np.ndarray,
+    delta: np.ndarray,
+    start: int,
+    m: int,
+) -> tuple[float, int]:
+    """Loss, number of correct predictions, and the gradient at the logit into ``delta``.
+
+    ``z``, ``yhat`` and ``delta`` hold the single output neuron's row starting at
+    ``start``; ``y`` holds the ``m`` targets from index 0. Class 1 is ``yhat > 0.5``.
+    """
+    total = 0.0
+    correct = 0
+    inv_m = 1.0 / m
+    for s in range(m):
+        p = yhat[start + s]
+        t = y[s]
+        d = p - t
+        if code == MSE:
+            total += d * d
+            delta[start + s] = 2.0 * d * inv_m
+        elif code == MAE:
+            total += abs(d)
+            delta[start + s] = (1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)) * inv_m
+        else:
+            zs = z[start + s]
+            total += softplus(zs) - t * zs
+            delta[start + s] = d * inv_m
+        if (p > 0.5) == (t > 0.5):
+            correct += 1
+    if code != BCE:
+        scale_by_derivative(out_code, yhat, delta, start, m)
+    return total * inv_m, correct

@@ -1,0 +1,77 @@
+"""Parameter updates with PyTorch's rules and default constants (``torch.optim``).
+
+All parameters live in one flat vector ``theta`` with its gradient ``grad`` and up to
+two state vectors, so each rule is one loop. ``t`` is the 1-based update count.
+
+- sgd:      p -= lr g
+- momentum: b = 0.9 b + g; p -= lr b                       (SGD(momentum=0.9))
+- adagrad:  s += g^2; p -= lr g / (sqrt(s) + 1e-10)
+- rmsprop:  v = 0.99 v + 0.01 g^2; p -= lr g / (sqrt(v) + 1e-8)
+- adam:     m = 0.9 m + 0.1 g; v = 0.999 v + 0.001 g^2;
+            p -= (lr / (1-0.9^t)) m / (sqrt(v) / sqrt(1-0.999^t) + 1e-8)
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from kernels.options import JIT_OPTIONS
+
+SGD = 0
+MOMENTUM = 1
+ADAGRAD = 2
+RMSPROP = 3
+ADAM = 4
+
+OPTIMIZERS: dict[str, int] = {
+    "sgd": SGD,
+    "momentum": MOMENTUM,
+    "adagrad": ADAGRAD,
+    "rmsprop": RMSPROP,
+    "adam": ADAM,
+}
+
+MOMENTUM_COEF = 0.9
+ADAGRAD_EPS = 1e-10
+RMSPROP_ALPHA = 0.99
+RMSPROP_EPS = 1e-8
+ADAM_BETA1 = 0.9
+ADAM_BETA2 = 0.999
+ADAM_EPS = 1e-8
+
+
+@njit(**JIT_OPTIONS)
+def step(
+    code: int,
+    theta: np.ndarray,
+    grad: np.ndarray,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    lr: float,
+    t: int,
+) -> None:
+    """One update of every parameter in place."""
+    n = theta.shape[0]
+    if code == SGD:
+        for k in range(n):
+            theta[k] -= lr * grad[k]
+    elif code == MOMENTUM:
+        for k in range(n):
+            s1[k] = MOMENTUM_COEF * s1[k] + grad[k]
+            theta[k] -= lr * s1[k]
+    elif code == ADAGRAD:
+        for k in range(n):
+            s1[k] += grad[k] * grad[k]
+            theta[k] -= lr * grad[k] / (math.sqrt(s1[k]) + ADAGRAD_EPS)
+    elif code == RMSPROP:
+        for k in range(n):
+            s1[k] = RMSPROP_ALPHA * s1[k] + (1.0 - RMSPROP_ALPHA) * grad[k] * grad[k]
+            theta[k] -= lr * grad[k] / (math.sqrt(s1[k]) + RMSPROP_EPS)
+    else:
+        step_size = lr / (1.0 - ADAM_BETA1**t)
+        root_bc2 = math.sqrt(1.0 - ADAM_BETA2**t)
+        for k in range(n):
+            s1[k] = ADAM_BETA1 * s1[k] + (1.0 - ADAM_BETA1) * grad[k]
+            s2[k] = ADAM_BETA2 * s2[k] + (1.0 - ADAM_BETA2) * grad[k] * grad[k]
+            theta[k] -= step_size * s1[k] / (math.sqrt(s2[k]) / root_bc2 + ADAM_EPS)

@@ -1,0 +1,320 @@
+"""A whole training run, every epoch, inside one compiled call.
+
+``_train`` does the loops; :func:`train` checks inputs, packs the weights into one
+flat float64 vector, allocates the buffers and calls it (stumpy's ``_stump``/``stump``
+pattern). Conventions the rest of the tool relies on:
+
+- ``loss[e]``/``accuracy[e]`` are measured on the whole training set with the weights
+  at the *start* of epoch ``e``, before any of its updates (``loss[0]`` is the initial
+  loss). Full batch reuses that forward pass for the update; mini-batch and online
+  training make one extra full-set pass per epoch so curves of any batch size compare.
+- A run stops at the first epoch whose loss is below ``target_loss`` (when
+  ``stop_at_target``), without that epoch's update, or at the first non-finite loss
+  (``diverged``); either way ``len(loss) == epochs_run == e + 1`` and the returned
+  weights are the ones that scored ``loss[e]``.
+- Mini-batches are reshuffled every epoch from ``seed`` (Numba's own generator,
+  seeded inside the kernel, so the order is the same in every process).
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, SIGMOID
+from kernels.init import init_params
+from kernels.losses import BCE, LOSSES, MSE, loss_and_delta
+from kernels.mlp import backward, forward, layout
+from kernels.optimizers import OPTIMIZERS, SGD, step
+from kernels.options import JIT_OPTIONS
+
+Params = list[tuple[np.ndarray, np.ndarray]]
+
+
+@njit(**JIT_OPTIONS)
+def _load_columns(
+    xt: np.ndarray, y: np.ndarray, idx: np.ndarray, start: int, m: int, act: np.ndarray,
+    ybuf: np.ndarray, cap: int,
+) -> None:
+    """Copy samples ``idx[start:start+m]`` into layer 0 of ``act`` and into ``ybuf``."""
+    for k in range(xt.shape[0]):
+        for s in range(m):
+            act[k * cap + s] = xt[k, idx[start + s]]
+    for s in range(m):
+        ybuf[s] = y[idx[start + s]]
+
+
+@njit(**JIT_OPTIONS)
+def _train(
+    xt: np.ndarray,
+    y: np.ndarray,
+    sizes: np.ndarray,
+    theta: np.ndarray,
+    hidden_code: int,
+    out_code: int,
+    loss_code: int,
+    opt_code: int,
+    lr: float,
+    epochs: int,
+    target_loss: float,
+    stop_at_target: bool,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    use_bias: bool,
+    loss_out: np.ndarray,
+    acc_out: np.ndarray,
+) -> tuple[int, int, bool]:
+    """Train in place; returns ``(epochs_run, convergence_epoch or -1, diverged)``."""
+    n = xt.shape[1]
+    cap = n
+    woff, boff, aoff, n_params, n_act = layout(sizes, cap)
+    n_layers = sizes.shape[0] - 1
+    out_row = aoff[n_layers]
+    pre = np.zeros(n_act)
+    act = np.zeros(n_act)
+    delta = np.zeros(n_act)
+    grad = np.zeros(n_params)
+    s1 = np.zeros(n_params)
+    s2 = np.zeros(n_params)
+    ybuf = np.empty(n)
+    natural = np.arange(n)
+    order = np.arange(n)
+    np.random.seed(seed)
+    full_batch = batch_size >= n
+    has_target = not math.isnan(target_loss)
+    convergence = -1
+    t = 0
+    if full_batch:
+        # Layer 0 is never overwritten in full-batch training: load the data once.
+        _load_columns(xt, y, natural, 0, n, act, ybuf, cap)
+    for e in range(epochs):
+        # The full-set pass that scores the weights at the start of epoch e.
+        if not full_batch:
+            _load_columns(xt, y, natural, 0, n, act, ybuf, cap)
+        forward(sizes, woff, boff, aoff, cap, n, theta, pre, act, hidden_code, out_code)
+        loss, correct = loss_and_delta(loss_code, out_code, pre, act, ybuf, delta, out_row, n)
+        loss_out[e] = loss
+        acc_out[e] = correct / n
+        if not math.isfinite(loss):
+            return e + 1, convergence, True
+        if has_target and convergence < 0 and loss < target_loss:
+            convergence = e
+            if stop_at_target:
+                return e + 1, convergence, False
+        if full_batch:
+            backward(sizes, woff, boff, aoff, cap, n, theta, act, delta, grad, hidden_code, use_bias)
+            t += 1
+            step(opt_code, theta, grad, s1, s2, lr, t)
+            continue
+        if shuffle:
+            np.random.shuffle(order)
+        for start in range(0, n, batch_size):
+            m = min(batch_size, n - start)
+            _load_columns(xt, y, order, start, m, act, ybuf, cap)
+            forward(sizes, woff, boff, aoff, cap, m, theta, pre, act, hidden_code, out_code)
+            loss_and_delta(loss_code, out_code, pre, act, ybuf, delta, out_row, m)
+            backward(sizes, woff, boff, aoff, cap, m, theta, act, delta, grad, hidden_code, use_bias)
+            t += 1
+            step(opt_code, theta, grad, s1, s2, lr, t)
+    return epochs, convergence, False
+
+
+@njit(**JIT_OPTIONS)
+def _predict(
+    xt: np.ndarray, sizes: np.ndarray, theta: np.ndarray, hidden_code: int, out_code: int
+) -> np.ndarray:
+    n = xt.shape[1]
+    woff, boff, aoff, _, n_act = layout(sizes, n)
+    pre = np.zeros(n_act)
+    act = np.zeros(n_act)
+    for k in range(xt.shape[0]):
+        for s in range(n):
+            act[k * n + s] = xt[k, s]
+    forward(sizes, woff, boff, aoff, n, n, theta, pre, act, hidden_code, out_code)
+    out_row = aoff[sizes.shape[0] - 1]
+    return act[out_row : out_row + n].copy()
+
+
+@dataclass(frozen=True)
+class TrainOutput:
+    """What one compiled training run returns (see the module docstring)."""
+
+    loss: np.ndarray
+    accuracy: np.ndarray
+    weights: Params
+    epochs_run: int
+    convergence_epoch: int | None
+    diverged: bool
+
+
+def pack(params: Params) -> np.ndarray:
+    """``[(W, b), ...]`` to one flat float64 vector in the kernels' layout."""
+    parts: list[np.ndarray] = []
+    for w, b in params:
+        parts.append(np.ascontiguousarray(w, dtype=np.float64).ravel())
+        parts.append(np.ascontiguousarray(b, dtype=np.float64).ravel())
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+def unpack(theta: np.ndarray, sizes: np.ndarray) -> Params:
+    """The inverse of :func:`pack`: copies, shaped ``(fan_in, fan_out)`` and ``(fan_out,)``."""
+    params: Params = []
+    p = 0
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        w = theta[p : p + fan_in * fan_out].reshape(fan_in, fan_out).copy()
+        p += fan_in * fan_out
+        params.append((w, theta[p : p + fan_out].copy()))
+        p += fan_out
+    return params
+
+
+def _sizes(params: Params, n_inputs: int) -> np.ndarray:
+    sizes = [n_inputs]
+    for k, (w, b) in enumerate(params):
+        w = np.asarray(w)
+        b = np.asarray(b)
+        if w.ndim != 2 or w.shape[0] != sizes[-1] or b.shape != (w.shape[1],):
+            raise ValueError(
+                f"layer {k}: expected W of shape ({sizes[-1]}, fan_out) and b of shape "
+                f"(fan_out,), got {w.shape} and {b.shape}"
+            )
+        sizes.append(w.shape[1])
+    if sizes[-1] != 1:
+        raise ValueError(f"the last layer must have 1 output, got {sizes[-1]}")
+    return np.asarray(sizes, dtype=np.int64)
+
+
+def _code(table: dict[str, int], name: str, what: str) -> int:
+    if name not in table:
+        raise ValueError(f"{what} must be one of {sorted(table)}, got {name!r}")
+    return table[name]
+
+
+def train(
+    x: np.ndarray,
+    y: np.ndarray,
+    params: Params,
+    *,
+    activation: str = "sigmoid",
+    output_activation: str = "sigmoid",
+    loss: str = "mse",
+    optimizer: str = "sgd",
+    lr: float = 0.1,
+    epochs: int = 10_000,
+    target_loss: float | None = None,
+    stop_at_target: bool = True,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    bias: bool = True,
+) -> TrainOutput:
+    """Train the net given by its initial ``params`` on ``(x, y)``; the inputs are not modified.
+
+    Parameters
+    ----------
+    x : (n, d) array of inputs; y : (n,) or (n, 1) array of 0/1 targets.
+    params : initial ``[(W, b), ...]``, ``W`` shaped ``(fan_in, fan_out)``; last fan_out is 1.
+    batch_size : None (or >= n) for full batch, 1 for online training.
+    bias : when False the biases are zeroed and never updated.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"x must be a non-empty (n, d) array, got shape {x.shape}")
+    n = x.shape[0]
+    yv = np.ascontiguousarray(np.asarray(y, dtype=np.float64).reshape(-1))
+    if yv.shape[0] != n:
+        raise ValueError(f"y must hold {n} targets, got {yv.shape[0]}")
+    sizes = _sizes(params, x.shape[1])
+    hidden_code = _code(ACTIVATIONS, activation, "activation")
+    out_code = _code(OUTPUT_ACTIVATIONS, output_activation, "output_activation")
+    loss_code = _code(LOSSES, loss, "loss")
+    if loss_code == BCE and out_code != SIGMOID:
+        raise ValueError("loss 'bce' needs output_activation 'sigmoid'")
+    opt_code = _code(OPTIMIZERS, optimizer, "optimizer")
+    if not lr > 0 or not math.isfinite(lr):
+        raise ValueError(f"lr must be a positive number, got {lr}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+    theta = pack(params)
+    if not bias:
+        for _, fan_out_start, fan_out in _bias_slices(sizes):
+            theta[fan_out_start : fan_out_start + fan_out] = 0.0
+    loss_out = np.empty(epochs)
+    acc_out = np.empty(epochs)
+    epochs_run, convergence, diverged = _train(
+        np.ascontiguousarray(x.T),
+        yv,
+        sizes,
+        theta,
+        hidden_code,
+        out_code,
+        loss_code,
+        opt_code,
+        float(lr),
+        int(epochs),
+        math.nan if target_loss is None else float(target_loss),
+        bool(stop_at_target),
+        n if batch_size is None else int(batch_size),
+        bool(shuffle),
+        int(seed) % (2**32),
+        bool(bias),
+        loss_out,
+        acc_out,
+    )
+    return TrainOutput(
+        loss=loss_out[:epochs_run].copy(),
+        accuracy=acc_out[:epochs_run].copy(),
+        weights=unpack(theta, sizes),
+        epochs_run=int(epochs_run),
+        convergence_epoch=None if convergence < 0 else int(convergence),
+        diverged=bool(diverged),
+    )
+
+
+def _bias_slices(sizes: np.ndarray) -> list[tuple[int, int, int]]:
+    """``(layer, offset, length)`` of every bias vector in the flat layout."""
+    out = []
+    p = 0
+    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        p += int(fan_in * fan_out)
+        out.append((layer, p, int(fan_out)))
+        p += int(fan_out)
+    return out
+
+
+def predict(
+    x: np.ndarray, params: Params, *, activation: str = "sigmoid", output_activation: str = "sigmoid"
+) -> np.ndarray:
+    """Outputs ``(n, 1)`` of the net ``params`` for inputs ``x`` of shape ``(n, d)``."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"x must be an (n, d) array, got shape {x.shape}")
+    sizes = _sizes(params, x.shape[1])
+    if x.shape[0] == 0:
+        return np.empty((0, 1))
+    out = _predict(
+        np.ascontiguousarray(x.T),
+        sizes,
+        pack(params),
+        _code(ACTIVATIONS, activation, "activation"),
+        _code(OUTPUT_ACTIVATIONS, output_activation, "output_activation"),
+    )
+    return out.reshape(-1, 1)
+
+
+def warm_up() -> None:
+    """Compile (or load from Numba's disk cache) every kernel, once, in this process.
+
+    The codes are plain integers, so one compilation serves every activation, loss,
+    optimizer and init; call this in the parent before starting workers.
+    """
+    x = np.array([[0.0, 0.0], [1.0, 1.0]])
+    y = np.array([0.0, 1.0])
+    params = init_params([2, 2, 1], "normal", 0)
+    train(x, y, params, epochs=2, target_loss=1e-9, batch_size=1)
+    train(x, y, params, epochs=2)
+    predict(x, params)
