@@ -260,7 +260,7 @@ def train(
         bool(stop_at_target),
         n if batch_size is None else int(batch_size),
         bool(shuffle),
-        int(seed) % (2**32),
+        int(seed),
         bool(bias),
         loss_out,
         acc_out,

@@ -58,10 +58,11 @@ class Field:
             )
         else:
             noun = "an integer" if self.kind == "int" else "a number"
+            low, high = _number_text(self.low, self.kind), _number_text(self.high, self.kind)
             if self.low is not None and self.high is not None:
-                text = f"{noun} in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+                text = f"{noun} in {'(' if self.low_open else '['}{low}, {high}]"
             elif self.low is not None:
-                text = f"{noun} {'>' if self.low_open else '>='} {self.low:g}"
+                text = f"{noun} {'>' if self.low_open else '>='} {low}"
             else:
                 text = noun
         if self.optional:
@@ -118,6 +119,12 @@ class Field:
         return value
 
 
+def _number_text(value: float | None, kind: str) -> str:
+    if value is None:
+        return ""
+    return f"{int(value):_}" if kind == "int" else f"{value:g}"
+
+
 def _choice(name: str, table: dict[str, int], default: str, doc: str, **kw: Any) -> Field:
     return Field(name, "choice", default, doc, choices=tuple(table), **kw)
 
@@ -160,8 +167,8 @@ FIELDS: dict[str, Field] = {
         ),
         Field("shuffle", "bool", True, "reshuffle mini-batches every epoch (from seed)"),
         Field("bias", "bool", True, "layers have biases"),
-        Field("seed", "int", 0, "seed of the weights and the shuffling", low=0, high=2**63 - 1),
-        Field("data_seed", "int", 0, "seed of the data set", low=0, high=2**63 - 1),
+        Field("seed", "int", 0, "seed of the weights and the shuffling", low=0, high=2**32 - 1),
+        Field("data_seed", "int", 0, "seed of the data set", low=0, high=2**32 - 1),
         Field("n", "int", None, "number of points; unset = the data set's default", low=2,
               high=1_000_000, optional=True),
         Field("noise", "float", 0.0, "std of Gaussian jitter on the inputs", low=0.0),
