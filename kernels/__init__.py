@@ -7,7 +7,7 @@ compiled call) and :func:`kernels.train.predict`; the name tables
 config names to the small integer codes the compiled code branches on.
 """
 
-from kernels.activations import ACTIVATIONS, ACTIVATION_ALIASES, OUTPUT_ACTIVATIONS
+from kernels.activations import ACTIVATION_ALIASES, ACTIVATIONS, OUTPUT_ACTIVATIONS
 from kernels.init import INITS, init_params
 from kernels.losses import LOSSES
 from kernels.optimizers import OPTIMIZERS

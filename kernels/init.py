@@ -22,7 +22,13 @@ XAVIER = 2
 HE = 3
 ZEROS = 4
 
-INITS: dict[str, int] = {"normal": NORMAL, "uniform": UNIFORM, "xavier": XAVIER, "he": HE, "zeros": ZEROS}
+INITS: dict[str, int] = {
+    "normal": NORMAL,
+    "uniform": UNIFORM,
+    "xavier": XAVIER,
+    "he": HE,
+    "zeros": ZEROS,
+}
 
 
 def draw_layer(code: int, fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
@@ -42,7 +48,9 @@ def draw_layer(code: int, fan_in: int, fan_out: int, rng: np.random.Generator) -
     raise ValueError(f"unknown init code {code}")
 
 
-def init_params(sizes: Sequence[int], scheme: str, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def init_params(
+    sizes: Sequence[int], scheme: str, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Initial ``[(W, b), ...]`` for layer widths ``sizes`` (input first, output last)."""
     if scheme not in INITS:
         raise ValueError(f"init must be one of {sorted(INITS)}, got {scheme!r}")

@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from kernels.activations import scale_by_derivative
-from kernels.options import JIT_OPTIONS
+from kernels.options import JIT_OPTIONS, REDUCE_OPTIONS
 
 MSE = 0
 MAE = 1
@@ -29,7 +29,7 @@ def softplus(z: float) -> float:
     return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
 
-@njit(**JIT_OPTIONS)
+@njit(**REDUCE_OPTIONS)
 def loss_and_delta(
     code: int,
     out_code: int,
@@ -37,33 +37,32 @@ def loss_and_delta(
     yhat: np.ndarray,
     y: np.ndarray,
     delta: np.ndarray,
-    start: int,
     m: int,
 ) -> tuple[float, int]:
     """Loss, number of correct predictions, and the gradient at the logit into ``delta``.
 
-    ``z``, ``yhat`` and ``delta`` hold the single output neuron's row starting at
-    ``start``; ``y`` holds the ``m`` targets from index 0. Class 1 is ``yhat > 0.5``.
+    ``z``, ``yhat`` and ``delta`` are the output neuron's rows, ``y`` the targets; the
+    first ``m`` samples count. Class 1 is ``yhat > 0.5``.
     """
     total = 0.0
     correct = 0
     inv_m = 1.0 / m
     for s in range(m):
-        p = yhat[start + s]
+        p = yhat[s]
         t = y[s]
         d = p - t
         if code == MSE:
             total += d * d
-            delta[start + s] = 2.0 * d * inv_m
+            delta[s] = 2.0 * d * inv_m
         elif code == MAE:
             total += abs(d)
-            delta[start + s] = (1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)) * inv_m
+            delta[s] = (1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)) * inv_m
         else:
-            zs = z[start + s]
+            zs = z[s]
             total += softplus(zs) - t * zs
-            delta[start + s] = d * inv_m
+            delta[s] = d * inv_m
         if (p > 0.5) == (t > 0.5):
             correct += 1
     if code != BCE:
-        scale_by_derivative(out_code, yhat, delta, start, m)
+        scale_by_derivative(out_code, yhat, delta, m)
     return total * inv_m, correct

@@ -1,4 +1,4 @@
-"""The one set of Numba options every kernel is compiled with.
+"""The Numba options every kernel is compiled with: two sets, one for reductions.
 
 - ``cache=True``: compile once per machine, workers load the on-disk cache.
 - ``nogil=True``: a kernel releases the GIL, so joblib's threading backend can run
@@ -6,14 +6,18 @@
 - ``error_model="numpy"``: division by zero gives inf/NaN like NumPy instead of a
   Python exception, which keeps a branch out of every sigmoid and lets a diverging
   run report its non-finite loss.
-- ``fastmath``: only flags that keep IEEE inf/NaN semantics (no ``nnan``/``ninf``),
-  so ``np.isfinite`` still catches a diverged run. ``reassoc`` lets LLVM vectorise
-  the reductions over samples; ``contract`` allows fused multiply-add.
+- ``fastmath``: never ``nnan``/``ninf`` (``np.isfinite`` must still catch a diverged
+  run). Element-wise code gets ``contract`` only (fused multiply-add), which keeps the
+  exact operation order that :func:`kernels.activations.exp_row`'s range reduction
+  needs. Code that sums over samples gets ``reassoc`` too (:data:`REDUCE_OPTIONS`):
+  without it LLVM may not reorder a sum, so it cannot vectorise it.
 """
 
 JIT_OPTIONS: dict[str, object] = {
     "nogil": True,
     "cache": True,
     "error_model": "numpy",
-    "fastmath": {"nsz", "arcp", "contract", "reassoc"},
+    "fastmath": {"contract"},
 }
+
+REDUCE_OPTIONS: dict[str, object] = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc", "nsz"}}

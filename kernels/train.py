@@ -24,9 +24,9 @@ from numba import njit
 
 from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, SIGMOID
 from kernels.init import init_params
-from kernels.losses import BCE, LOSSES, MSE, loss_and_delta
+from kernels.losses import BCE, LOSSES, loss_and_delta
 from kernels.mlp import backward, forward, layout
-from kernels.optimizers import OPTIMIZERS, SGD, step
+from kernels.optimizers import OPTIMIZERS, step
 from kernels.options import JIT_OPTIONS
 
 Params = list[tuple[np.ndarray, np.ndarray]]
@@ -34,13 +34,20 @@ Params = list[tuple[np.ndarray, np.ndarray]]
 
 @njit(**JIT_OPTIONS)
 def _load_columns(
-    xt: np.ndarray, y: np.ndarray, idx: np.ndarray, start: int, m: int, act: np.ndarray,
-    ybuf: np.ndarray, cap: int,
+    xt: np.ndarray,
+    y: np.ndarray,
+    idx: np.ndarray,
+    start: int,
+    m: int,
+    act: np.ndarray,
+    ybuf: np.ndarray,
 ) -> None:
-    """Copy samples ``idx[start:start+m]`` into layer 0 of ``act`` and into ``ybuf``."""
+    """Copy samples ``idx[start:start+m]`` into the input rows of ``act`` and into ``ybuf``."""
     for k in range(xt.shape[0]):
+        row = act[k]
+        src = xt[k]
         for s in range(m):
-            act[k * cap + s] = xt[k, idx[start + s]]
+            row[s] = src[idx[start + s]]
     for s in range(m):
         ybuf[s] = y[idx[start + s]]
 
@@ -68,13 +75,12 @@ def _train(
 ) -> tuple[int, int, bool]:
     """Train in place; returns ``(epochs_run, convergence_epoch or -1, diverged)``."""
     n = xt.shape[1]
-    cap = n
-    woff, boff, aoff, n_params, n_act = layout(sizes, cap)
-    n_layers = sizes.shape[0] - 1
-    out_row = aoff[n_layers]
-    pre = np.zeros(n_act)
-    act = np.zeros(n_act)
-    delta = np.zeros(n_act)
+    woff, boff, roff, n_params, n_rows = layout(sizes)
+    out = n_rows - 1  # the output neuron's row
+    pre = np.zeros((n_rows, n))
+    act = np.zeros((n_rows, n))
+    delta = np.zeros((n_rows, n))
+    scratch = np.zeros(n, np.int64)
     grad = np.zeros(n_params)
     s1 = np.zeros(n_params)
     s2 = np.zeros(n_params)
@@ -87,14 +93,14 @@ def _train(
     convergence = -1
     t = 0
     if full_batch:
-        # Layer 0 is never overwritten in full-batch training: load the data once.
-        _load_columns(xt, y, natural, 0, n, act, ybuf, cap)
+        # The input rows are never overwritten in full-batch training: load them once.
+        _load_columns(xt, y, natural, 0, n, act, ybuf)
     for e in range(epochs):
         # The full-set pass that scores the weights at the start of epoch e.
         if not full_batch:
-            _load_columns(xt, y, natural, 0, n, act, ybuf, cap)
-        forward(sizes, woff, boff, aoff, cap, n, theta, pre, act, hidden_code, out_code)
-        loss, correct = loss_and_delta(loss_code, out_code, pre, act, ybuf, delta, out_row, n)
+            _load_columns(xt, y, natural, 0, n, act, ybuf)
+        forward(sizes, woff, boff, roff, n, theta, pre, act, scratch, hidden_code, out_code)
+        loss, correct = loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], n)
         loss_out[e] = loss
         acc_out[e] = correct / n
         if not math.isfinite(loss):
@@ -104,7 +110,7 @@ def _train(
             if stop_at_target:
                 return e + 1, convergence, False
         if full_batch:
-            backward(sizes, woff, boff, aoff, cap, n, theta, act, delta, grad, hidden_code, use_bias)
+            backward(sizes, woff, boff, roff, n, theta, act, delta, grad, hidden_code, use_bias)
             t += 1
             step(opt_code, theta, grad, s1, s2, lr, t)
             continue
@@ -112,10 +118,10 @@ def _train(
             np.random.shuffle(order)
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
-            _load_columns(xt, y, order, start, m, act, ybuf, cap)
-            forward(sizes, woff, boff, aoff, cap, m, theta, pre, act, hidden_code, out_code)
-            loss_and_delta(loss_code, out_code, pre, act, ybuf, delta, out_row, m)
-            backward(sizes, woff, boff, aoff, cap, m, theta, act, delta, grad, hidden_code, use_bias)
+            _load_columns(xt, y, order, start, m, act, ybuf)
+            forward(sizes, woff, boff, roff, m, theta, pre, act, scratch, hidden_code, out_code)
+            loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], m)
+            backward(sizes, woff, boff, roff, m, theta, act, delta, grad, hidden_code, use_bias)
             t += 1
             step(opt_code, theta, grad, s1, s2, lr, t)
     return epochs, convergence, False
@@ -126,15 +132,14 @@ def _predict(
     xt: np.ndarray, sizes: np.ndarray, theta: np.ndarray, hidden_code: int, out_code: int
 ) -> np.ndarray:
     n = xt.shape[1]
-    woff, boff, aoff, _, n_act = layout(sizes, n)
-    pre = np.zeros(n_act)
-    act = np.zeros(n_act)
-    for k in range(xt.shape[0]):
-        for s in range(n):
-            act[k * n + s] = xt[k, s]
-    forward(sizes, woff, boff, aoff, n, n, theta, pre, act, hidden_code, out_code)
-    out_row = aoff[sizes.shape[0] - 1]
-    return act[out_row : out_row + n].copy()
+    woff, boff, roff, _, n_rows = layout(sizes)
+    pre = np.zeros((n_rows, n))
+    act = np.zeros((n_rows, n))
+    act[: xt.shape[0]] = xt
+    forward(
+        sizes, woff, boff, roff, n, theta, pre, act, np.zeros(n, np.int64), hidden_code, out_code
+    )
+    return act[n_rows - 1].copy()
 
 
 @dataclass(frozen=True)
@@ -287,7 +292,11 @@ def _bias_slices(sizes: np.ndarray) -> list[tuple[int, int, int]]:
 
 
 def predict(
-    x: np.ndarray, params: Params, *, activation: str = "sigmoid", output_activation: str = "sigmoid"
+    x: np.ndarray,
+    params: Params,
+    *,
+    activation: str = "sigmoid",
+    output_activation: str = "sigmoid",
 ) -> np.ndarray:
     """Outputs ``(n, 1)`` of the net ``params`` for inputs ``x`` of shape ``(n, d)``."""
     x = np.asarray(x, dtype=np.float64)
