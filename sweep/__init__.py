@@ -12,4 +12,12 @@ from sweep.training import RunResult, train_one
 
 __version__ = "0.1.0"
 
-__all__ = ["DATASETS", "FIELDS", "RunConfig", "RunResult", "make_dataset", "train_one", "__version__"]
+__all__ = [
+    "DATASETS",
+    "FIELDS",
+    "RunConfig",
+    "RunResult",
+    "make_dataset",
+    "train_one",
+    "__version__",
+]

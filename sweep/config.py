@@ -95,7 +95,8 @@ class Field:
             if not isinstance(value, list | tuple) or len(value) > MAX_HIDDEN_LAYERS:
                 raise self.fail(value)
             if not all(
-                isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= MAX_WIDTH for w in value
+                isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= MAX_WIDTH
+                for w in value
             ):
                 raise self.fail(value)
             return tuple(int(w) for w in value)
@@ -169,8 +170,15 @@ FIELDS: dict[str, Field] = {
         Field("bias", "bool", True, "layers have biases"),
         Field("seed", "int", 0, "seed of the weights and the shuffling", low=0, high=2**32 - 1),
         Field("data_seed", "int", 0, "seed of the data set", low=0, high=2**32 - 1),
-        Field("n", "int", None, "number of points; unset = the data set's default", low=2,
-              high=1_000_000, optional=True),
+        Field(
+            "n",
+            "int",
+            None,
+            "number of points; unset = the data set's default",
+            low=2,
+            high=1_000_000,
+            optional=True,
+        ),
         Field("noise", "float", 0.0, "std of Gaussian jitter on the inputs", low=0.0),
     ]
 }

@@ -68,7 +68,8 @@ def _spiral(n: int, rng: np.random.Generator) -> Dataset:
     n_first = n // 2
     label = (np.arange(n) >= n_first).astype(np.float64)
     t = rng.uniform(0.25, 1.0, n) * 3.0 * np.pi
-    x = np.column_stack([t * np.cos(t + np.pi * label), t * np.sin(t + np.pi * label)]) / (3 * np.pi)
+    angle = t + np.pi * label
+    x = np.column_stack([t * np.cos(angle), t * np.sin(angle)]) / (3 * np.pi)
     return x, label
 
 

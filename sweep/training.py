@@ -77,7 +77,9 @@ def train_one(
     if init_weights is None:
         init = init_params(cfg.sizes, cfg.init, cfg.seed)
     else:
-        init = [(np.array(w, dtype=np.float64), np.array(b, dtype=np.float64)) for w, b in init_weights]
+        init = [
+            (np.array(w, dtype=np.float64), np.array(b, dtype=np.float64)) for w, b in init_weights
+        ]
         shapes = [w.shape for w, _ in init]
         expected = list(zip(cfg.sizes[:-1], cfg.sizes[1:], strict=True))
         if shapes != expected:
