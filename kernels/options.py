@@ -13,11 +13,13 @@
   without it LLVM may not reorder a sum, so it cannot vectorise it.
 """
 
-JIT_OPTIONS: dict[str, object] = {
+from typing import Any
+
+JIT_OPTIONS: dict[str, Any] = {
     "nogil": True,
     "cache": True,
     "error_model": "numpy",
     "fastmath": {"contract"},
 }
 
-REDUCE_OPTIONS: dict[str, object] = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc", "nsz"}}
+REDUCE_OPTIONS: dict[str, Any] = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc", "nsz"}}
