@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from kernels.activations import scale_by_derivative
+from kernels.mlp import padded
 from kernels.options import JIT_OPTIONS, REDUCE_OPTIONS
 
 MSE = 0
@@ -42,7 +43,8 @@ def loss_and_delta(
     """Loss, number of correct predictions, and the gradient at the logit into ``delta``.
 
     ``z``, ``yhat`` and ``delta`` are the output neuron's rows, ``y`` the targets; the
-    first ``m`` samples count. Class 1 is ``yhat > 0.5``.
+    first ``m`` samples count, and the padding columns after them get a zero delta
+    (so they add exactly nothing to any gradient). Class 1 is ``yhat > 0.5``.
     """
     total = 0.0
     correct = 0
@@ -65,4 +67,6 @@ def loss_and_delta(
             correct += 1
     if code != BCE:
         scale_by_derivative(out_code, yhat, delta, m)
+    for s in range(m, padded(m)):
+        delta[s] = 0.0
     return total * inv_m, correct

@@ -25,7 +25,7 @@ from numba import njit
 from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, SIGMOID
 from kernels.init import init_params
 from kernels.losses import BCE, LOSSES, loss_and_delta
-from kernels.mlp import backward, forward, layout
+from kernels.mlp import backward, forward, layout, padded
 from kernels.optimizers import OPTIMIZERS, step
 from kernels.options import JIT_OPTIONS
 
@@ -42,12 +42,18 @@ def _load_columns(
     act: np.ndarray,
     ybuf: np.ndarray,
 ) -> None:
-    """Copy samples ``idx[start:start+m]`` into the input rows of ``act`` and into ``ybuf``."""
+    """Copy samples ``idx[start:start+m]`` into the input rows of ``act`` and into ``ybuf``.
+
+    The padding columns up to :func:`padded` ``(m)`` get copies of the first sample,
+    so every activation computed there is as finite as a real one.
+    """
     for k in range(xt.shape[0]):
         row = act[k]
         src = xt[k]
         for s in range(m):
             row[s] = src[idx[start + s]]
+        for s in range(m, padded(m)):
+            row[s] = src[idx[start]]
     for s in range(m):
         ybuf[s] = y[idx[start + s]]
 
@@ -77,10 +83,11 @@ def _train(
     n = xt.shape[1]
     woff, boff, roff, n_params, n_rows = layout(sizes)
     out = n_rows - 1  # the output neuron's row
-    pre = np.zeros((n_rows, n))
-    act = np.zeros((n_rows, n))
-    delta = np.zeros((n_rows, n))
-    scratch = np.zeros(n, np.int64)
+    width = padded(n)
+    pre = np.zeros((n_rows, width))
+    act = np.zeros((n_rows, width))
+    delta = np.zeros((n_rows, width))
+    scratch = np.zeros(width, np.int64)
     grad = np.zeros(n_params)
     s1 = np.zeros(n_params)
     s2 = np.zeros(n_params)
@@ -99,7 +106,7 @@ def _train(
         # The full-set pass that scores the weights at the start of epoch e.
         if not full_batch:
             _load_columns(xt, y, natural, 0, n, act, ybuf)
-        forward(sizes, woff, boff, roff, n, theta, pre, act, scratch, hidden_code, out_code)
+        forward(sizes, woff, boff, roff, width, theta, pre, act, scratch, hidden_code, out_code)
         loss, correct = loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], n)
         loss_out[e] = loss
         acc_out[e] = correct / n
@@ -110,7 +117,7 @@ def _train(
             if stop_at_target:
                 return e + 1, convergence, False
         if full_batch:
-            backward(sizes, woff, boff, roff, n, theta, act, delta, grad, hidden_code, use_bias)
+            backward(sizes, woff, boff, roff, width, theta, act, delta, grad, hidden_code, use_bias)
             t += 1
             step(opt_code, theta, grad, s1, s2, lr, t)
             continue
@@ -118,10 +125,11 @@ def _train(
             np.random.shuffle(order)
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
+            mp = padded(m)
             _load_columns(xt, y, order, start, m, act, ybuf)
-            forward(sizes, woff, boff, roff, m, theta, pre, act, scratch, hidden_code, out_code)
+            forward(sizes, woff, boff, roff, mp, theta, pre, act, scratch, hidden_code, out_code)
             loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], m)
-            backward(sizes, woff, boff, roff, m, theta, act, delta, grad, hidden_code, use_bias)
+            backward(sizes, woff, boff, roff, mp, theta, act, delta, grad, hidden_code, use_bias)
             t += 1
             step(opt_code, theta, grad, s1, s2, lr, t)
     return epochs, convergence, False
@@ -133,13 +141,13 @@ def _predict(
 ) -> np.ndarray:
     n = xt.shape[1]
     woff, boff, roff, _, n_rows = layout(sizes)
-    pre = np.zeros((n_rows, n))
-    act = np.zeros((n_rows, n))
-    act[: xt.shape[0]] = xt
-    forward(
-        sizes, woff, boff, roff, n, theta, pre, act, np.zeros(n, np.int64), hidden_code, out_code
-    )
-    return act[n_rows - 1].copy()
+    width = padded(n)
+    pre = np.zeros((n_rows, width))
+    act = np.zeros((n_rows, width))
+    _load_columns(xt, np.zeros(n), np.arange(n), 0, n, act, np.empty(n))
+    scratch = np.zeros(width, np.int64)
+    forward(sizes, woff, boff, roff, width, theta, pre, act, scratch, hidden_code, out_code)
+    return act[n_rows - 1, :n].copy()
 
 
 @dataclass(frozen=True)
