@@ -14,7 +14,6 @@ import numpy as np
 from numba import njit
 
 from kernels.activations import scale_by_derivative
-from kernels.mlp import padded
 from kernels.options import JIT_OPTIONS, REDUCE_OPTIONS
 
 MSE = 0
@@ -67,6 +66,6 @@ def loss_and_delta(
             correct += 1
     if code != BCE:
         scale_by_derivative(out_code, yhat, delta, m)
-    for s in range(m, padded(m)):
+    for s in range(m, delta.shape[0]):
         delta[s] = 0.0
     return total * inv_m, correct

@@ -236,7 +236,6 @@ def forward(
     woff: np.ndarray,
     boff: np.ndarray,
     roff: np.ndarray,
-    m: int,
     theta: np.ndarray,
     pre: np.ndarray,
     act: np.ndarray,
@@ -244,7 +243,13 @@ def forward(
     hidden_code: int,
     out_code: int,
 ) -> None:
-    """Fill ``pre`` (z) and ``act`` (f(z)) of layers 1..L for the ``m`` samples in layer 0."""
+    """Fill ``pre`` (z) and ``act`` (f(z)) of layers 1..L from the inputs in layer 0.
+
+    Every column of the buffers is a sample (padding included). A layer's rows are
+    contiguous, so its activation runs as one long row of ``fan_out * m`` values:
+    one loop instead of ``fan_out`` short ones (``scratch`` must be as long).
+    """
+    m = act.shape[1]
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers):
         fan_in = sizes[layer]
@@ -257,8 +262,9 @@ def forward(
                 z[s] = bj
         mix_rows(act, roff[layer], fan_in, pre, first, fan_out, theta, woff[layer], fan_out, 1, m)
         code = out_code if layer == n_layers - 1 else hidden_code
-        for j in range(fan_out):
-            activate_row(code, pre[first + j], act[first + j], scratch, m)
+        z = pre[first : first + fan_out].reshape(-1)
+        a = act[first : first + fan_out].reshape(-1)
+        activate_row(code, z, a, scratch, fan_out * m)
 
 
 @njit(**REDUCE_OPTIONS)
@@ -267,7 +273,6 @@ def backward(
     woff: np.ndarray,
     boff: np.ndarray,
     roff: np.ndarray,
-    m: int,
     theta: np.ndarray,
     act: np.ndarray,
     delta: np.ndarray,
@@ -282,6 +287,7 @@ def backward(
     dW[i, j] = sum_s a_prev[i, s] delta[j, s],  db[j] = sum_s delta[j, s],
     delta_prev[i, s] = f'(a_prev[i, s]) sum_j W[i, j] delta[j, s].
     """
+    m = act.shape[1]
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers - 1, -1, -1):
         fan_in = sizes[layer]
@@ -295,10 +301,7 @@ def backward(
         outer_sums(act, roff[layer], fan_in, delta, roff[layer + 1], fan_out, grad, woff[layer], m)
         if layer == 0:
             break
-        for i in range(fan_in):
-            dp = delta[roff[layer] + i]
-            for s in range(m):
-                dp[s] = 0.0
+        delta[roff[layer] : roff[layer] + fan_in] = 0.0
         mix_rows(
             delta,
             roff[layer + 1],
@@ -312,5 +315,6 @@ def backward(
             fan_out,
             m,
         )
-        for i in range(fan_in):
-            scale_by_derivative(hidden_code, act[roff[layer] + i], delta[roff[layer] + i], m)
+        a = act[roff[layer] : roff[layer] + fan_in].reshape(-1)
+        dp = delta[roff[layer] : roff[layer] + fan_in].reshape(-1)
+        scale_by_derivative(hidden_code, a, dp, fan_in * m)

@@ -44,18 +44,31 @@ def _load_columns(
 ) -> None:
     """Copy samples ``idx[start:start+m]`` into the input rows of ``act`` and into ``ybuf``.
 
-    The padding columns up to :func:`padded` ``(m)`` get copies of the first sample,
-    so every activation computed there is as finite as a real one.
+    The padding columns after them get copies of the first sample, so every
+    activation computed there is as finite as a real one.
     """
     for k in range(xt.shape[0]):
         row = act[k]
         src = xt[k]
         for s in range(m):
             row[s] = src[idx[start + s]]
-        for s in range(m, padded(m)):
+        for s in range(m, row.shape[0]):
             row[s] = src[idx[start]]
     for s in range(m):
         ybuf[s] = y[idx[start + s]]
+
+
+@njit(**JIT_OPTIONS)
+def _buffers(n_rows: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """z, activations, deltas (a row per neuron, :func:`padded` ``(m)`` columns) and the
+    int64 scratch the activations need."""
+    width = padded(m)
+    return (
+        np.zeros((n_rows, width)),
+        np.zeros((n_rows, width)),
+        np.zeros((n_rows, width)),
+        np.zeros(n_rows * width, np.int64),
+    )
 
 
 @njit(**JIT_OPTIONS)
@@ -83,30 +96,25 @@ def _train(
     n = xt.shape[1]
     woff, boff, roff, n_params, n_rows = layout(sizes)
     out = n_rows - 1  # the output neuron's row
-    width = padded(n)
-    pre = np.zeros((n_rows, width))
-    act = np.zeros((n_rows, width))
-    delta = np.zeros((n_rows, width))
-    scratch = np.zeros(width, np.int64)
+    # The whole set's buffers (its input rows are loaded once, never overwritten) and,
+    # for mini-batches, a narrower set sized to one batch.
+    pre, act, delta, scratch = _buffers(n_rows, n)
+    full_batch = batch_size >= n
+    b_pre, b_act, b_delta, b_scratch = _buffers(n_rows, 1 if full_batch else batch_size)
     grad = np.zeros(n_params)
     s1 = np.zeros(n_params)
     s2 = np.zeros(n_params)
     ybuf = np.empty(n)
-    natural = np.arange(n)
+    b_ybuf = np.empty(n)
     order = np.arange(n)
     np.random.seed(seed)
-    full_batch = batch_size >= n
     has_target = not math.isnan(target_loss)
     convergence = -1
     t = 0
-    if full_batch:
-        # The input rows are never overwritten in full-batch training: load them once.
-        _load_columns(xt, y, natural, 0, n, act, ybuf)
+    _load_columns(xt, y, np.arange(n), 0, n, act, ybuf)
     for e in range(epochs):
         # The full-set pass that scores the weights at the start of epoch e.
-        if not full_batch:
-            _load_columns(xt, y, natural, 0, n, act, ybuf)
-        forward(sizes, woff, boff, roff, width, theta, pre, act, scratch, hidden_code, out_code)
+        forward(sizes, woff, boff, roff, theta, pre, act, scratch, hidden_code, out_code)
         loss, correct = loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], n)
         loss_out[e] = loss
         acc_out[e] = correct / n
@@ -117,7 +125,7 @@ def _train(
             if stop_at_target:
                 return e + 1, convergence, False
         if full_batch:
-            backward(sizes, woff, boff, roff, width, theta, act, delta, grad, hidden_code, use_bias)
+            backward(sizes, woff, boff, roff, theta, act, delta, grad, hidden_code, use_bias)
             t += 1
             step(opt_code, theta, grad, s1, s2, lr, t)
             continue
@@ -125,11 +133,10 @@ def _train(
             np.random.shuffle(order)
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
-            mp = padded(m)
-            _load_columns(xt, y, order, start, m, act, ybuf)
-            forward(sizes, woff, boff, roff, mp, theta, pre, act, scratch, hidden_code, out_code)
-            loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], m)
-            backward(sizes, woff, boff, roff, mp, theta, act, delta, grad, hidden_code, use_bias)
+            _load_columns(xt, y, order, start, m, b_act, b_ybuf)
+            forward(sizes, woff, boff, roff, theta, b_pre, b_act, b_scratch, hidden_code, out_code)
+            loss_and_delta(loss_code, out_code, b_pre[out], b_act[out], b_ybuf, b_delta[out], m)
+            backward(sizes, woff, boff, roff, theta, b_act, b_delta, grad, hidden_code, use_bias)
             t += 1
             step(opt_code, theta, grad, s1, s2, lr, t)
     return epochs, convergence, False
@@ -141,12 +148,9 @@ def _predict(
 ) -> np.ndarray:
     n = xt.shape[1]
     woff, boff, roff, _, n_rows = layout(sizes)
-    width = padded(n)
-    pre = np.zeros((n_rows, width))
-    act = np.zeros((n_rows, width))
+    pre, act, _, scratch = _buffers(n_rows, n)
     _load_columns(xt, np.zeros(n), np.arange(n), 0, n, act, np.empty(n))
-    scratch = np.zeros(width, np.int64)
-    forward(sizes, woff, boff, roff, width, theta, pre, act, scratch, hidden_code, out_code)
+    forward(sizes, woff, boff, roff, theta, pre, act, scratch, hidden_code, out_code)
     return act[n_rows - 1, :n].copy()
 
 
