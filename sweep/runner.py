@@ -1,0 +1,478 @@
+"""Run a sweep: every run of a grid, in parallel with joblib, streamed into Parquet parts.
+
+The parent compiles the kernels once (:func:`kernels.warm_up`, which fills Numba's disk
+cache) before any worker starts, so workers load the cache instead of racing to write
+it. Runs are dealt round-robin into chunks (one joblib task trains a whole chunk, so
+dispatch costs stay small next to the work); chunks come back as they finish
+(``return_as="generator_unordered"``) and are written as parts every few seconds, so a
+sweep killed at any moment loses at most the last few seconds of work. A start skips
+every run already on disk; a run that raises is stored as ``failed`` and the others go
+on; a diverged run is a result (status ``diverged``).
+
+Backends, all through joblib: ``threading`` (the default: the kernels release the GIL,
+and threads share one already-compiled process; see ``benchmarks/sweep_throughput.py``),
+``loky`` (worker processes), ``dask`` (joblib's Dask backend on a
+``dask.distributed`` cluster).
+"""
+
+import contextlib
+import math
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from joblib import Parallel, delayed, effective_n_jobs, parallel_config
+from tqdm import tqdm
+
+from kernels import warm_up
+from sweep import store
+from sweep.config import RunConfig
+from sweep.datasets import DATASETS, make_dataset
+from sweep.errors import SweepAborted, UserError
+from sweep.grid import BACKENDS, SweepSpec, run_id
+from sweep.training import train_one
+
+DEFAULT_BACKEND = "threading"
+CHUNKS_PER_WORKER = 4  # several chunks per worker, so the last ones balance the load
+TARGET_CHUNK_SECONDS = 2.0  # ... and each short, so progress and parts stay fresh
+MAX_CHUNK_CURVE_ROWS = 500_000  # bounds what one chunk sends back (~20 MB of curves)
+MIN_PART_SECONDS = 2.0  # write a part at most this often ...
+PART_FRACTION = 0.05  # ... or every 5% of the elapsed time, whichever is longer
+MAX_PART_ROWS = 2_000_000  # ... or when this many curve rows wait in memory
+SECONDS_PER_UNIT = 6e-10  # per epoch x sample x (weights + neurons), measured on 2-4-4-1
+RUN_OVERHEAD_SECONDS = 1e-4
+
+Chunk = list[tuple[str, RunConfig]]
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What one start of a sweep did, and the state of the sweep's runs afterwards.
+
+    ``n_ok``/``n_diverged``/``n_failed`` count all of the grid's runs in the folder
+    (including those done by earlier starts); ``n_trained`` those trained by this start.
+    """
+
+    name: str
+    out_dir: Path
+    n_runs: int
+    n_skipped: int
+    n_trained: int
+    n_ok: int
+    n_diverged: int
+    n_failed: int
+    seconds: float
+    backend: str
+    n_jobs: int
+    n_workers: int
+    n_chunks: int
+    moved_to: Path | None = None
+    new_grid: bool = False
+    first_error: str | None = field(default=None)
+
+    @property
+    def runs_per_second(self) -> float:
+        return self.n_trained / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every run finished (ok or diverged), 1 when some failed."""
+        return 1 if self.n_failed else 0
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+def _error_text(error: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(error), error)).strip()
+
+
+def train_chunk(runs: Chunk, record_every: int) -> dict[str, pa.Table]:
+    """Train ``runs`` one after another; their runs/curves/weights tables.
+
+    Runs in a worker. Each data set is made once per chunk; a run that raises becomes
+    a ``failed`` row with the error text and the chunk goes on.
+    """
+    data: dict[tuple[str, int, int | None, float], tuple[Any, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    ids: list[str] = []
+    curves = []
+    weights = []
+    for rid, cfg in runs:
+        start = time.perf_counter()
+        try:
+            key = (cfg.dataset, cfg.data_seed, cfg.n, cfg.noise)
+            if key not in data:
+                data[key] = make_dataset(cfg.dataset, seed=cfg.data_seed, n=cfg.n, noise=cfg.noise)
+            res = train_one(cfg, data=data[key])
+        except Exception as error:
+            seconds = time.perf_counter() - start
+            rows.append(
+                store.run_row(rid, cfg, status="failed", seconds=seconds, error=_error_text(error))
+            )
+            continue
+        rows.append(
+            store.run_row(
+                rid,
+                cfg,
+                status="diverged" if res.diverged else "ok",
+                seconds=res.train_seconds,
+                final_loss=res.final_loss,
+                final_accuracy=res.final_accuracy,
+                best_loss=res.best_loss,
+                convergence_epoch=res.convergence_epoch,
+                epochs_run=res.epochs_run,
+            )
+        )
+        ids.append(rid)
+        curves.append((res.loss, res.accuracy))
+        weights.append((res.init_weights, res.weights))
+    return {
+        "runs": store.runs_table(rows),
+        "curves": store.curves_table(ids, curves, record_every),
+        "weights": store.weights_table(ids, weights),
+    }
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def estimate_seconds(cfg: RunConfig) -> float:
+    """A rough cost of one run (all epochs), for sizing chunks only."""
+    sizes = cfg.sizes
+    units = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)) + sum(sizes)
+    n = cfg.n if cfg.n is not None else DATASETS[cfg.dataset][1]
+    passes = 1 if cfg.batch_size is None or cfg.batch_size >= n else 2
+    return RUN_OVERHEAD_SECONDS + SECONDS_PER_UNIT * cfg.epochs * n * units * passes
+
+
+def plan_chunks(
+    runs: Chunk, *, n_workers: int, chunk_size: int | None = None, record_every: int = 1
+) -> list[Chunk]:
+    """Deal ``runs`` round-robin into chunks (so cheap and dear configs mix).
+
+    Without ``chunk_size``: about :data:`CHUNKS_PER_WORKER` chunks per worker, fewer
+    runs per chunk if a chunk would take longer than :data:`TARGET_CHUNK_SECONDS` (by
+    :func:`estimate_seconds`) or send back more than :data:`MAX_CHUNK_CURVE_ROWS`.
+    """
+    if not runs:
+        return []
+    if chunk_size is None:
+        step = max(1, len(runs) // 1000)
+        sample = [cfg for _, cfg in runs[::step]]
+        cost = sum(map(estimate_seconds, sample)) / len(sample)
+        rows = sum(cfg.epochs for cfg in sample) / len(sample) / record_every
+        chunk_size = max(
+            1,
+            min(
+                math.ceil(len(runs) / (CHUNKS_PER_WORKER * max(1, n_workers))),
+                int(TARGET_CHUNK_SECONDS / cost),
+                int(MAX_CHUNK_CURVE_ROWS / max(rows, 1.0)),
+            ),
+        )
+    n_chunks = math.ceil(len(runs) / chunk_size)
+    return [runs[i::n_chunks] for i in range(n_chunks)]
+
+
+# --------------------------------------------------------------------------- backends
+
+
+@contextlib.contextmanager
+def _backend(backend: str, scheduler: str | None, n_jobs: int) -> Iterator[int]:
+    """Make ``backend`` joblib's backend for the block; yields the number of workers."""
+    if backend != "dask":
+        with parallel_config(backend=backend, n_jobs=n_jobs):
+            yield effective_n_jobs(n_jobs)
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise UserError(
+            "--backend dask needs dask.distributed, which is not installed; "
+            "pip install 'dask[distributed]' (or the tool's extra: pip install -e '.[dask]')"
+        ) from None
+    cluster = None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as e:
+            message = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise UserError(
+                f"cannot reach the dask scheduler at {scheduler} ({message}); "
+                "give --scheduler the address it prints, e.g. tcp://10.0.0.5:8786"
+            ) from None
+    else:
+        cluster = LocalCluster(
+            n_workers=effective_n_jobs(n_jobs),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        client = Client(cluster, set_as_default=False)
+    try:
+        n_workers = max(1, sum(client.nthreads().values()))
+        with parallel_config(backend="dask", client=client):
+            yield n_workers
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+def _versions(backend: str) -> dict[str, str]:
+    names = ["numpy", "numba", "pandas", "pyarrow", "joblib", "tqdm"]
+    if backend == "dask":
+        names += ["dask", "distributed"]
+    out = {}
+    for name in names:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[name] = metadata.version(name)
+    return out
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class _PartWriter:
+    """Collects finished chunks and writes them as one part every few seconds."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.started = self.last = time.monotonic()
+        self.pending: dict[str, list[pa.Table]] = {kind: [] for kind in store.KINDS}
+        self.rows = 0
+
+    def add(self, tables: dict[str, pa.Table]) -> None:
+        for kind in store.KINDS:
+            self.pending[kind].append(tables[kind])
+        self.rows += tables["curves"].num_rows
+        now = time.monotonic()
+        interval = max(MIN_PART_SECONDS, PART_FRACTION * (now - self.started))
+        if now - self.last >= interval or self.rows >= MAX_PART_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending["runs"]:
+            return
+        store.write_part(
+            self.out_dir,
+            {kind: pa.concat_tables(tables) for kind, tables in self.pending.items()},
+        )
+        self.pending = {kind: [] for kind in store.KINDS}
+        self.rows = 0
+        self.last = time.monotonic()
+
+
+def _check_settings(
+    spec: SweepSpec, n_jobs: int | None, backend: str | None, scheduler: str | None
+) -> tuple[int, str, str | None]:
+    jobs = spec.n_jobs if n_jobs is None else n_jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0:
+        raise UserError(
+            f"--jobs must be a non-zero integer (joblib's meaning: -1 = all cores), got {jobs!r}"
+        )
+    name = backend or spec.backend or DEFAULT_BACKEND
+    if name not in BACKENDS:
+        raise UserError(f"--backend must be one of {', '.join(BACKENDS)}, got {name!r}")
+    address = scheduler or (spec.scheduler if name == "dask" else None)
+    if address and name != "dask":
+        raise UserError(f"--scheduler needs --backend dask (the backend is {name!r})")
+    return jobs, name, address
+
+
+def run_sweep(
+    *,
+    spec: SweepSpec,
+    out_dir: str | Path,
+    n_jobs: int | None = None,
+    backend: str | None = None,
+    scheduler: str | None = None,
+    fresh: bool = False,
+    retry_failed: bool = False,
+    quiet: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepSummary:
+    """Train every run of ``spec`` not yet in ``out_dir``, in parallel, into Parquet.
+
+    Parameters
+    ----------
+    spec : the loaded grid (:func:`sweep.grid.load_grid`).
+    out_dir : the sweep's results folder (created if needed).
+    n_jobs, backend, scheduler : override the grid's ``[sweep]`` settings; ``n_jobs`` has
+        joblib's meaning; ``backend`` is ``threading`` (default), ``loky`` or ``dask``;
+        ``scheduler`` is a Dask scheduler address (a local cluster when None).
+    fresh : move an existing ``out_dir`` aside to ``<out_dir>.old-<timestamp>`` first.
+    retry_failed : train runs stored as failed again (otherwise they are skipped).
+    quiet : no progress bar and no messages (the bar is off anyway when stderr is not
+        a terminal).
+    progress : called as ``progress(done, total)`` after each chunk of this start.
+
+    Returns
+    -------
+    SweepSummary : counts and timings; ``exit_code`` is 1 when some runs failed.
+
+    Raises
+    ------
+    UserError : the folder holds something else, a setting is invalid, dask is missing
+        or its scheduler unreachable; raised before the folder is created or changed.
+    """
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    jobs, backend_name, address = _check_settings(spec, n_jobs, backend, scheduler)
+    ids = [run_id(cfg) for cfg in spec.runs]
+    plan = store.plan_folder(out_dir, grid_text=spec.text, run_ids=set(ids), fresh=fresh)
+
+    def say(message: str) -> None:
+        if not quiet:
+            print(message, flush=True)
+
+    with _backend(backend_name, address, jobs) as n_workers, store.open_folder(plan, spec.text):
+        if plan.move_aside is not None:
+            say(f"moved the old results aside to {plan.move_aside}")
+        if plan.new_grid:
+            say(f"{out_dir}: grid file changed; its runs so far are all in the new grid, kept")
+        manifest = store.read_manifest(out_dir)
+        statuses = store.run_statuses(out_dir)
+        skip = {rid for rid, s in statuses.items() if s != "failed" or not retry_failed}
+        todo = [(rid, cfg) for rid, cfg in zip(ids, spec.runs, strict=True) if rid not in skip]
+        chunks = plan_chunks(
+            todo, n_workers=n_workers, chunk_size=spec.chunk_size, record_every=spec.record_every
+        )
+        this_start: dict[str, Any] = {
+            "started": _now(),
+            "finished": None,
+            "backend": backend_name,
+            "scheduler": address,
+            "n_jobs": jobs,
+            "n_workers": n_workers,
+            "n_chunks": len(chunks),
+            "to_train": len(todo),
+            "trained": 0,
+        }
+        manifest = {
+            "tool": "sweep",
+            "version": metadata.version("sweep") if _installed("sweep") else "unknown",
+            "name": spec.name,
+            "grid_file": str(spec.path),
+            "record_every": spec.record_every,
+            "packages": _versions(backend_name),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "started": manifest.get("started", this_start["started"]),
+            "finished": None,
+            "runs": manifest.get("runs", {}),
+            "starts": [*manifest.get("starts", []), this_start],
+        }
+        store.write_manifest(out_dir, manifest)
+        if todo:
+            say(
+                f"{spec.name}: {len(ids):,} runs, {len(ids) - len(todo):,} already in {out_dir}; "
+                f"training {len(todo):,} with {backend_name} on {n_workers} worker"
+                f"{'s' if n_workers != 1 else ''} ({len(chunks)} chunks)"
+            )
+            _train(
+                chunks,
+                out_dir=out_dir,
+                record_every=spec.record_every,
+                total=len(todo),
+                quiet=quiet,
+                progress=progress,
+                name=spec.name,
+            )
+        store.consolidate(out_dir, order=ids)
+        statuses = store.run_statuses(out_dir)
+        mine = [statuses.get(rid) for rid in ids]
+        counts = {s: mine.count(s) for s in store.STATUSES}
+        first_error = None
+        if counts["failed"]:
+            failed = store.read_runs(out_dir, [rid for rid in ids if statuses.get(rid) == "failed"])
+            first_error = f"{failed.run_id.iloc[0]}: {failed.error.iloc[0]}"
+        this_start.update(finished=_now(), trained=len(todo))
+        manifest.update(finished=this_start["finished"], runs={"total": len(ids), **counts})
+        store.write_manifest(out_dir, manifest)
+    return SweepSummary(
+        name=spec.name,
+        out_dir=out_dir,
+        n_runs=len(ids),
+        n_skipped=len(ids) - len(todo),
+        n_trained=len(todo),
+        n_ok=counts["ok"],
+        n_diverged=counts["diverged"],
+        n_failed=counts["failed"],
+        seconds=time.perf_counter() - started,
+        backend=backend_name,
+        n_jobs=jobs,
+        n_workers=n_workers,
+        n_chunks=len(chunks),
+        moved_to=plan.move_aside,
+        new_grid=plan.new_grid,
+        first_error=first_error,
+    )
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _train(
+    chunks: list[Chunk],
+    *,
+    out_dir: Path,
+    record_every: int,
+    total: int,
+    quiet: bool,
+    progress: Callable[[int, int], None] | None,
+    name: str,
+) -> None:
+    """Compile once here, then train the chunks with the active joblib backend."""
+    warm_up()
+    writer = _PartWriter(out_dir)
+    bar = tqdm(
+        total=total,
+        desc=name,
+        unit="run",
+        disable=quiet or not sys.stderr.isatty(),
+        smoothing=0.1,
+        dynamic_ncols=True,
+    )
+    done = 0
+    try:
+        results = Parallel(return_as="generator_unordered", batch_size=1)(
+            delayed(train_chunk)(chunk, record_every) for chunk in chunks
+        )
+        for tables in results:
+            writer.add(tables)
+            n = tables["runs"].num_rows
+            done += n
+            bar.update(n)
+            if progress is not None:
+                progress(done, total)
+    except BrokenProcessPool as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SweepAborted(
+            f"a worker process died ({reason}); the {done:,} runs finished by this start are "
+            f"saved in {out_dir}: run the same command to go on"
+        ) from error
+    finally:
+        writer.flush()
+        bar.close()
