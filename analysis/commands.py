@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.axes import label
-from analysis.load import CONFIG_FIELDS, check_folder, params_of, typed_runs
+from analysis.load import CONFIG_FIELDS, check_folder, no_runs, params_of, typed_runs
 from analysis.nets import distinct_units
 from sweep.errors import UserError
 from sweep.grid import GridError, load_grid, run_id
@@ -60,12 +60,16 @@ def register(commands: "argparse._SubParsersAction[Any]") -> None:
 
 
 def report_command(args: argparse.Namespace) -> int:
+    # Fail before importing the plotting stack (a second or two) or writing anything.
+    folder = check_folder(args.results)
+    if not run_statuses(folder):
+        raise no_runs(folder)
     import matplotlib
 
     matplotlib.use("Agg")
     from analysis.report import write_report
 
-    report = write_report(args.results, args.out)
+    report = write_report(folder, args.out)
     out = report.page.parent
     print(f"wrote {report.page} with {len(report.figures)} figures (PNG and SVG) in {out}")
     for note in report.skipped:

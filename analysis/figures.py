@@ -11,10 +11,13 @@ how many seeds they hold. Axes a figure does not study are held at the best conf
 (:func:`held_at_best`), named in the figure's subtitle.
 """
 
+import textwrap
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
@@ -71,11 +74,20 @@ def save(fig: Figure, path: str | Path | None) -> list[Path]:
         stem = stem.with_suffix("")
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix in (".png", ".svg"):
-        target = stem.with_suffix(suffix)
-        fig.savefig(target, dpi=DPI, bbox_inches="tight")
-        written.append(target)
+    # SVG text stays text (smaller, faster, searchable) rather than glyph outlines.
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        for suffix in (".png", ".svg"):
+            target = stem.with_suffix(suffix)
+            fig.savefig(target, dpi=DPI)
+            written.append(target)
     return written
+
+
+def _suptitle(fig: Figure, text: str, fontsize: float = 10) -> None:
+    """A figure title wrapped to the figure's width (constrained layout does not widen it)."""
+    chars = max(30, int(fig.get_figwidth() * 72 / (0.56 * fontsize)))
+    lines = [textwrap.fill(line, chars) for line in text.split("\n")]
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
 
 
 def held_at_best(runs: pd.DataFrame, keep: Sequence[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -186,20 +198,23 @@ def heatmaps(
             counts = _cell_grid(cells, x, y, xs, ys, "n_converged")
             seeds = _cell_grid(cells, x, y, xs, ys, "n_seeds")
             annot = _cell_text(grid, counts, seeds, metric)
-            sns.heatmap(
-                grid,
-                ax=ax,
-                cmap=cmap,
-                norm=norm,
-                cbar=False,
-                annot=annot,
-                fmt="",
-                annot_kws={"fontsize": 7},
-                linewidths=0.5,
-                linecolor="white",
-                xticklabels=[label(x, v) for v in xs],
-                yticklabels=[label(y, v) for v in ys],
-            )
+            with warnings.catch_warnings():
+                # seaborn takes nanmin/nanmax of a panel even with a norm: all-NaN warns.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                sns.heatmap(
+                    grid,
+                    ax=ax,
+                    cmap=cmap,
+                    norm=norm,
+                    cbar=False,
+                    annot=annot,
+                    fmt="",
+                    annot_kws={"fontsize": 7},
+                    linewidths=0.5,
+                    linecolor="white",
+                    xticklabels=[label(x, v) for v in xs],
+                    yticklabels=[label(y, v) for v in ys],
+                )
             _hatch_never(ax, grid, annot)
             image = ax.collections[0]
             ax.set_title(f"{dataset} · {activation}", fontsize=9)
@@ -215,7 +230,8 @@ def heatmaps(
         bar.ax.yaxis.set_minor_formatter(plain)
     name = "Convergence epoch" if metric == "convergence_epoch" else "Final accuracy"
     what = "median epoch" if metric == "convergence_epoch" else "mean accuracy"
-    fig.suptitle(
+    _suptitle(
+        fig,
         f"{name} over {title(x)} x {title(y)}; each cell: {what}, seeds converged / seeds"
         + (f"\n{_subtitle(fixed)}" if fixed else ""),
         fontsize=10,
@@ -316,7 +332,8 @@ def learning_curves(sweep: Sweep, *, axis: str = "lr", path: str | Path | None =
         ax.set_ylabel(_loss_title(data))
         ax.set_title(str(dataset), fontsize=9)
         ax.legend(title=title(column), fontsize=7, title_fontsize=8)
-    fig.suptitle(
+    _suptitle(
+        fig,
         f"Learning curves by {title(column)}: median over seeds, band 25-75th percentile\n"
         + _subtitle(fixed),
         fontsize=10,
@@ -337,8 +354,10 @@ def curve_band(curves: pd.DataFrame, run_ids: Sequence[str]) -> pd.DataFrame:
     # After the pivot a NaN is only an epoch this run did not record: carry its last loss.
     table = part.pivot_table(index="epoch", columns="run_id", values="loss", aggfunc="first")
     values = table.sort_index().ffill().to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        q = np.quantile(values, [0.25, 0.5, 0.75], axis=1)
+    # numpy interpolates inf into nan (0 * inf); interpolate a huge finite stand-in instead.
+    huge = np.finfo(np.float64).max / 4
+    q = np.quantile(np.minimum(values, huge), [0.25, 0.5, 0.75], axis=1)
+    q[q >= huge / 2] = np.inf
     return pd.DataFrame({"q25": q[0], "median": q[1], "q75": q[2]}, index=table.sort_index().index)
 
 
@@ -432,7 +451,8 @@ def prediction(
         else (f"converged at epoch {int(row['convergence_epoch'])}")
     )
     config = describe({a: row[a] for a in ("hidden", "activation", "lr", "init", "optimizer")})
-    fig.suptitle(
+    _suptitle(
+        fig,
         f"{cfg.dataset}: {config}\nrun {run_id} (seed {cfg.seed}, median-loss seed), {epoch}",
         fontsize=9,
     )
@@ -559,7 +579,8 @@ def boundary_grid(
             contour, ax=axes.ravel().tolist(), label="net output, mean over seeds", shrink=0.8
         )
     studied_text = " x ".join(title(a) for a in studied)
-    fig.suptitle(
+    _suptitle(
+        fig,
         f"{dataset}: decision boundaries by {studied_text}\n"
         "fill: mean output over seeds; lines: each seed's 0.5 boundary"
         + (f"\n{_subtitle(fixed)}" if fixed else ""),
@@ -634,7 +655,8 @@ def symmetry(sweep: Sweep, *, max_runs: int = 100, path: str | Path | None = Non
             ax.set_title(
                 f"hidden {hidden}, {'at init' if stage == 'init' else 'after training'}", fontsize=9
             )
-    fig.suptitle(
+    _suptitle(
+        fig,
         "Zero-init symmetry: distinct hidden units per layer (bar: mean over runs, "
         "whisker: min-max; dashed: layer width)\n"
         + (_subtitle({}, pooled) or "only init and final weights are stored"),
@@ -697,7 +719,8 @@ def convergence_bars(
         ax.tick_params(axis="x", labelrotation=30 if len(order) > 4 else 0)
     for k in range(len(chosen), n_rows * n_cols):
         grid[k // n_cols, k % n_cols].set_visible(False)
-    fig.suptitle(
+    _suptitle(
+        fig,
         "Convergence rate per axis value (labels: converged / runs; each panel pooled over "
         "the other axes)",
         fontsize=10,

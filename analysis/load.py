@@ -124,6 +124,11 @@ def check_folder(path: str | Path) -> Path:
     return folder
 
 
+def no_runs(folder: Path) -> ResultsError:
+    """The error for a folder that holds no finished run."""
+    return ResultsError(f"{folder}: no runs on disk (not a results folder, or none finished yet)")
+
+
 def typed_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """The runs table with the dtypes analysis relies on.
 
@@ -177,9 +182,7 @@ def load(path: str | Path, curves: bool = False, weights: bool = False) -> pd.Da
     folder = check_folder(path)
     raw = read_runs(folder)
     if len(raw) == 0:
-        raise ResultsError(
-            f"{folder}: no runs on disk (not a results folder, or none finished yet)"
-        )
+        raise no_runs(folder)
     runs = typed_runs(raw)
     if not curves and not weights:
         return runs
