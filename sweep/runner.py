@@ -204,7 +204,8 @@ def _backend(backend: str, scheduler: str | None, n_jobs: int) -> Iterator[int]:
     cluster = None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s", set_as_default=False)
+            # Dask's own connect timeout (distributed.comm.timeouts.connect, 30 s).
+            client = Client(scheduler, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as e:
             message = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise UserError(

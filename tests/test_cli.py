@@ -1,0 +1,287 @@
+"""``python -m sweep`` as a user runs it: exit codes, one-line errors, kill -9 and resume."""
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sweep import store
+from sweep.grid import load_grid, run_id
+
+GOOD = """\
+[sweep]
+name = "lab"
+seeds = 2
+record_every = 10
+
+[fixed]
+dataset = "xor"
+epochs = 100
+
+[grid]
+lr = [0.5, 1.0]
+hidden_size = [2, 4]
+"""
+
+
+def sweep(
+    cwd: Path, *args: str, preexec=None, timeout: float = 120, env=None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sweep", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec,
+        env=env,
+        check=False,
+    )
+
+
+def listing(root: Path) -> dict[str, int]:
+    """Every path under ``root`` with its modification time (ns)."""
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))}
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sweep: error: "), proc.stderr
+    return lines[0]
+
+
+def test_run_then_rerun_does_nothing_and_says_so(tmp_path):
+    (tmp_path / "lab.toml").write_text(GOOD)
+    first = sweep(tmp_path, "run", "lab.toml")
+    assert first.returncode == 0, first.stderr
+    assert "trained 8 runs" in first.stdout and "8 ok" in first.stdout
+    assert "run/s" not in first.stderr and "%|" not in first.stderr  # no bar off a terminal
+    out = tmp_path / "results" / "lab"
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".lock",
+        "curves.parquet",
+        "grid.toml",
+        "manifest.json",
+        "runs.parquet",
+        "weights.parquet",
+    ]
+    again = sweep(tmp_path, "run", "lab.toml", "--quiet")
+    assert again.returncode == 0
+    assert again.stdout.startswith("nothing to do: all 8 runs of 'lab' are already in")
+    assert store.read_manifest(out)["starts"][-1]["trained"] == 0
+
+
+def test_validate_and_dry_run_print_the_grid_and_touch_nothing(tmp_path):
+    (tmp_path / "lab.toml").write_text(GOOD)
+    before = listing(tmp_path)
+    shown = sweep(tmp_path, "validate", "lab.toml")
+    assert shown.returncode == 0 and "runs: 8 (4 configs x 2 seeds" in shown.stdout
+    dry = sweep(tmp_path, "run", "lab.toml", "--dry-run", "--out", "elsewhere")
+    assert dry.returncode == 0 and "runs: 8" in dry.stdout
+    assert "results: elsewhere (0 of 8 runs already there)" in dry.stdout
+    assert listing(tmp_path) == before
+
+
+BAD_GRIDS = {
+    "syntax": (GOOD.replace("seeds = 2", "seeds = = 2"), "line 3, column"),
+    "unknown key": (GOOD.replace("epochs = 100", "epoch = 100"), "did you mean 'epochs'"),
+    "bad value": (GOOD.replace("lr = [0.5, 1.0]", "lr = [0.5, -1.0]"), "lr"),
+    "bad backend": (GOOD.replace("seeds = 2", "seeds = 2\nbackend = 'mpi'"), "backend"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_GRIDS))
+def test_a_bad_grid_is_one_line_exit_2_and_the_results_untouched(tmp_path, case):
+    (tmp_path / "lab.toml").write_text(GOOD)
+    assert sweep(tmp_path, "run", "lab.toml", "--quiet").returncode == 0
+    text, needle = BAD_GRIDS[case]
+    (tmp_path / "lab.toml").write_text(text)
+    before = listing(tmp_path)
+    for args in (["run", "lab.toml"], ["run", "lab.toml", "--fresh"]):
+        line = one_line_error(sweep(tmp_path, *args))
+        assert "lab.toml" in line and needle in line
+    assert listing(tmp_path) == before
+
+
+def test_a_bad_grid_creates_no_results_folder(tmp_path):
+    (tmp_path / "lab.toml").write_text(GOOD.replace("[grid]", "[grdi]"))
+    line = one_line_error(sweep(tmp_path, "run", "lab.toml"))
+    assert "did you mean 'grid'" in line
+    assert one_line_error(sweep(tmp_path, "run", "missing.toml")).startswith(
+        "sweep: error: missing.toml: no such file"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["lab.toml"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--jobs", "0"], "--jobs must be a non-zero integer"),
+        (["--jobs", "two"], "--jobs must be a non-zero integer"),
+        (["--backend", "mpi"], "invalid choice: 'mpi'"),
+        (["--scheduler", "tcp://h:1"], "--scheduler needs --backend dask"),
+        (["--out", "lab.toml"], "exists and is not a folder"),
+        (["--frsh"], "unrecognized arguments: --frsh"),
+    ],
+)
+def test_bad_flags_are_one_line_exit_2(tmp_path, args, needle):
+    (tmp_path / "lab.toml").write_text(GOOD)
+    line = one_line_error(sweep(tmp_path, "run", "lab.toml", *args))
+    assert needle in line
+    assert sorted(os.listdir(tmp_path)) == ["lab.toml"]
+
+
+def test_a_folder_of_another_grid_is_refused_until_fresh_moves_it_aside(tmp_path):
+    (tmp_path / "lab.toml").write_text(GOOD)
+    assert sweep(tmp_path, "run", "lab.toml", "--quiet").returncode == 0
+    out = tmp_path / "results" / "lab"
+    old_runs = pd.read_parquet(out / "runs.parquet")
+    (tmp_path / "lab.toml").write_text(GOOD.replace("lr = [0.5, 1.0]", "lr = [0.25]"))
+    before = listing(tmp_path)
+    line = one_line_error(sweep(tmp_path, "run", "lab.toml"))
+    assert "holds results of a different grid (8 of its runs" in line and "--fresh" in line
+    assert listing(tmp_path) == before
+    fresh = sweep(tmp_path, "run", "lab.toml", "--fresh")
+    assert fresh.returncode == 0 and "moved the old results aside to" in fresh.stdout
+    moved = [p for p in (tmp_path / "results").iterdir() if p.name.startswith("lab.old-")]
+    assert len(moved) == 1
+    pd.testing.assert_frame_equal(pd.read_parquet(moved[0] / "runs.parquet"), old_runs)
+    assert len(pd.read_parquet(out / "runs.parquet")) == 4
+
+
+def test_dask_missing_is_a_clear_error(tmp_path):
+    (tmp_path / "lab.toml").write_text(GOOD)
+    code = (
+        "import sys; sys.modules['dask'] = sys.modules['dask.distributed'] = None; "
+        "from sweep.cli import main; sys.exit(main(['run', 'lab.toml', '--backend', 'dask']))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    line = one_line_error(proc)
+    assert "needs dask.distributed, which is not installed" in line
+    assert sorted(os.listdir(tmp_path)) == ["lab.toml"]
+
+
+def test_an_unreachable_scheduler_is_one_line_exit_2(tmp_path):
+    pytest.importorskip("dask.distributed")
+    (tmp_path / "lab.toml").write_text(GOOD)
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}
+    proc = sweep(
+        tmp_path,
+        "run",
+        "lab.toml",
+        "--backend",
+        "dask",
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        env=env,
+    )
+    assert "cannot reach the dask scheduler at tcp://127.0.0.1:9" in one_line_error(proc)
+    assert sorted(os.listdir(tmp_path)) == ["lab.toml"]
+
+
+FAIL = """\
+[sweep]
+name = "oom"
+seeds = 2
+
+[fixed]
+dataset = "linear"
+epochs = 50
+
+[[grid]]
+hidden = [[4]]
+
+[[grid]]
+hidden = [[1024, 1024, 1024, 1024, 1024, 1024, 1024, 1024]]
+n = [100000]
+"""
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux's")
+def test_failed_runs_are_recorded_and_exit_1(tmp_path):
+    """A run needing 3 x 6.5 GB of buffers under a 3 GB address-space limit raises
+    MemoryError in the kernel: stored as failed, the others finish, exit status 1;
+    a later start skips it (and still exits 1)."""
+    (tmp_path / "oom.toml").write_text(FAIL)
+    proc = sweep(tmp_path, "run", "oom.toml", "--jobs", "2", preexec=_limit_memory)
+    assert proc.returncode == 1, proc.stderr
+    assert "2 ok, 0 diverged, 2 failed" in proc.stdout
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("sweep: 2 runs failed (first: ") and "MemoryError" in line
+    runs = pd.read_parquet(tmp_path / "results" / "oom" / "runs.parquet")
+    assert sorted(runs.status) == ["failed", "failed", "ok", "ok"]
+    assert runs[runs.status == "failed"].hidden_layers.tolist() == [8, 8]
+    again = sweep(tmp_path, "run", "oom.toml", preexec=_limit_memory)
+    assert again.returncode == 1 and again.stdout.startswith("nothing to do")
+
+
+KILL = """\
+[sweep]
+name = "kill"
+seeds = 1000
+record_every = 50
+
+[fixed]
+dataset = "xor"
+hidden = [4, 4]
+epochs = 2000
+
+[grid]
+lr = [0.3, 1.0, 3.0]
+"""
+
+
+def test_kill_9_mid_sweep_then_resume_keeps_every_run_exactly_once(tmp_path):
+    (tmp_path / "kill.toml").write_text(KILL)
+    out = tmp_path / "results" / "kill"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sweep", "run", "kill.toml", "--jobs", "2", "--quiet"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "parts").glob("runs-*.parquet")):
+            assert proc.poll() is None, "the sweep ended before writing a part"
+            assert time.monotonic() < deadline, "no part written within 120 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not (out / "runs.parquet").exists()
+    saved = set(store.read_runs(out).run_id)
+    spec = load_grid(tmp_path / "kill.toml")
+    ids = [run_id(c) for c in spec.runs]
+    assert 0 < len(saved) < len(ids) and saved <= set(ids)
+
+    resumed = sweep(tmp_path, "run", "kill.toml", "--jobs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(saved):,} already in" in resumed.stdout
+    assert f"trained {len(ids) - len(saved):,} runs" in resumed.stdout
+    assert not (out / "parts").exists()
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs.run_id.tolist() == ids  # every run exactly once, in the grid's order
+    curves = pd.read_parquet(out / "curves.parquet")
+    assert not curves.duplicated(["run_id", "epoch"]).any()
+    per_run = curves.groupby("run_id").size()
+    expected = runs.set_index("run_id").epochs_run.map(lambda e: len(store.recorded_epochs(e, 50)))
+    assert per_run.loc[ids].tolist() == expected.loc[ids].tolist()
+    weights = pd.read_parquet(out / "weights.parquet")
+    assert (weights.groupby("run_id").size().loc[ids] == 6).all()  # 3 layers x init/final
+    assert sweep(tmp_path, "run", "kill.toml").stdout.startswith("nothing to do")

@@ -1,0 +1,288 @@
+"""run_sweep on real grid files: what it writes, resuming, failures, backends agreeing."""
+
+import math
+import resource
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sweep import store
+from sweep.config import RunConfig
+from sweep.errors import UserError
+from sweep.grid import load_grid, run_id
+from sweep.runner import CHUNKS_PER_WORKER, plan_chunks, run_sweep
+from sweep.training import train_one
+
+GRID = """\
+[sweep]
+name = "small"
+seeds = 3
+record_every = 4
+chunk_size = {chunk_size}
+
+[fixed]
+dataset = "xor"
+epochs = 60
+target_loss = 0.2
+
+[grid]
+lr = [0.5, 2.0]
+hidden = [[3], [4, 2]]
+activation = ["sigmoid", "tanh"]
+"""
+
+
+def grid_file(tmp_path: Path, text: str, name: str = "grid.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def small_spec(tmp_path: Path, chunk_size: int = 2):
+    return load_grid(grid_file(tmp_path, GRID.format(chunk_size=chunk_size)))
+
+
+def frames(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    runs = pd.read_parquet(out / "runs.parquet").sort_values("run_id", ignore_index=True)
+    curves = pd.read_parquet(out / "curves.parquet")
+    curves = curves.sort_values(["run_id", "epoch"], ignore_index=True)
+    weights = pd.read_parquet(out / "weights.parquet")
+    weights = weights.sort_values(["run_id", "stage", "layer"], ignore_index=True)
+    return runs, curves, weights
+
+
+def test_a_sweep_writes_every_run_once_as_training_returns_it(tmp_path):
+    spec = small_spec(tmp_path)
+    out = tmp_path / "out"
+    seen: list[tuple[int, int]] = []
+    summary = run_sweep(
+        spec=spec, out_dir=out, n_jobs=2, quiet=True, progress=lambda d, t: seen.append((d, t))
+    )
+    ids = [run_id(c) for c in spec.runs]
+    assert summary.n_runs == summary.n_trained == len(ids) == 24
+    assert summary.n_ok + summary.n_diverged == 24 and summary.exit_code == 0
+    assert summary.n_chunks == 12  # chunk_size = 2 from the grid file
+    assert seen[-1] == (24, 24) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert not (out / "parts").exists()
+    assert (out / "grid.toml").read_text() == spec.text
+
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs.run_id.tolist() == ids  # the grid's order
+    curves = pd.read_parquet(out / "curves.parquet")
+    weights = pd.read_parquet(out / "weights.parquet")
+    last = curves.groupby("run_id").epoch.max()
+    assert (last.loc[ids] == runs.set_index("run_id").epochs_run.loc[ids] - 1).all()
+    for cfg in spec.runs[::5]:
+        direct = train_one(cfg)
+        row = runs[runs.run_id == run_id(cfg)].iloc[0]
+        mine = curves[curves.run_id == run_id(cfg)]
+        kept = store.recorded_epochs(direct.epochs_run, 4)
+        assert mine.epoch.tolist() == kept.tolist()
+        np.testing.assert_array_equal(mine.loss, direct.loss[kept])
+        np.testing.assert_array_equal(mine.accuracy, direct.accuracy[kept])
+        assert row.epochs_run == direct.epochs_run and row.final_loss == direct.final_loss
+        assert row.converged == direct.converged and row.status == "ok"
+        final = weights[(weights.run_id == run_id(cfg)) & (weights.stage == "final")]
+        for w_row, (w, b) in zip(final.itertuples(), direct.weights, strict=True):
+            np.testing.assert_array_equal(np.reshape(w_row.W, w.shape), w)
+            np.testing.assert_array_equal(w_row.b, b)
+
+    manifest = store.read_manifest(out)
+    assert manifest["runs"] == {"total": 24, "ok": summary.n_ok, "diverged": 0, "failed": 0}
+    assert {"numpy", "numba", "pandas", "pyarrow", "joblib"} <= set(manifest["packages"])
+    assert manifest["cpu_count"] >= 1 and manifest["finished"] >= manifest["started"]
+    assert manifest["starts"][-1]["trained"] == 24
+
+
+def test_a_finished_sweep_trains_nothing_and_an_extension_only_the_new_runs(tmp_path):
+    spec = small_spec(tmp_path)
+    out = tmp_path / "out"
+    run_sweep(spec=spec, out_dir=out, n_jobs=1, quiet=True)
+    before = pd.read_parquet(out / "runs.parquet")
+    again = run_sweep(spec=spec, out_dir=out, n_jobs=1, quiet=True)
+    assert again.n_trained == 0 and again.n_skipped == 24 and again.n_chunks == 0
+    more = load_grid(grid_file(tmp_path, spec.text.replace("seeds = 3", "seeds = 4"), "more.toml"))
+    extended = run_sweep(spec=more, out_dir=out, n_jobs=1, quiet=True)
+    assert extended.new_grid and extended.n_trained == 8 and extended.n_skipped == 24
+    after = pd.read_parquet(out / "runs.parquet")
+    assert len(after) == 32 and set(after.seed) == {0, 1, 2, 3}
+    kept = after.set_index("run_id").loc[before.run_id, "train_seconds"]
+    assert kept.tolist() == before.train_seconds.tolist()  # old rows untouched
+    assert (out / "grid.toml").read_text() == more.text
+
+
+def test_diverged_runs_are_results_not_failures(tmp_path):
+    spec = load_grid(
+        grid_file(
+            tmp_path,
+            '[sweep]\nname = "d"\nseeds = 2\n[fixed]\ndataset = "linear"\nepochs = 200\n'
+            'activation = "identity"\noutput_activation = "identity"\n[grid]\nlr = [0.01, 5.0]\n',
+        )
+    )
+    summary = run_sweep(spec=spec, out_dir=tmp_path / "out", n_jobs=2, quiet=True)
+    assert (summary.n_ok, summary.n_diverged, summary.n_failed) == (2, 2, 0)
+    assert summary.exit_code == 0
+    runs = store.read_runs(tmp_path / "out")
+    bad = runs[runs.lr == 5.0]
+    assert (bad.status == "diverged").all() and bad.error.isna().all()
+    assert (~np.isfinite(bad.final_loss)).all() and (bad.epochs_run < 200).all()
+    assert not bad.converged.any()
+
+
+def test_results_do_not_depend_on_jobs_or_backend(tmp_path):
+    spec = small_spec(tmp_path, chunk_size=3)
+    outs = {}
+    for name, jobs, backend in [("one", 1, "threading"), ("threads", 2, "threading")] + [
+        ("loky", 2, "loky")
+    ]:
+        outs[name] = tmp_path / name
+        summary = run_sweep(spec=spec, out_dir=outs[name], n_jobs=jobs, backend=backend, quiet=True)
+        assert summary.backend == backend and summary.n_trained == 24
+    base = frames(outs["one"])
+    for name in ("threads", "loky"):
+        other = frames(outs[name])
+        pd.testing.assert_frame_equal(
+            base[0].drop(columns="train_seconds"), other[0].drop(columns="train_seconds")
+        )
+        pd.testing.assert_frame_equal(base[1], other[1], check_exact=True)
+        pd.testing.assert_frame_equal(base[2], other[2], check_exact=True)
+
+
+def test_the_dask_backend_on_a_local_cluster(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    spec = small_spec(tmp_path)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        summary = run_sweep(
+            spec=spec,
+            out_dir=tmp_path / "dask",
+            backend="dask",
+            scheduler=cluster.scheduler_address,
+            quiet=True,
+        )
+    assert summary.backend == "dask" and summary.n_workers == 2 and summary.n_trained == 24
+    run_sweep(spec=spec, out_dir=tmp_path / "local", n_jobs=1, quiet=True)
+    dask, local = frames(tmp_path / "dask"), frames(tmp_path / "local")
+    pd.testing.assert_frame_equal(dask[1], local[1], check_exact=True)
+    assert store.read_manifest(tmp_path / "dask")["starts"][-1]["scheduler"] == (
+        cluster.scheduler_address
+    )
+
+
+def test_an_unreachable_scheduler_is_a_user_error(tmp_path):
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("dask.distributed")
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(UserError, match="cannot reach the dask scheduler at tcp://127.0.0.1:9"),
+    ):
+        run_sweep(
+            spec=small_spec(tmp_path),
+            out_dir=tmp_path / "out",
+            backend="dask",
+            scheduler="tcp://127.0.0.1:9",
+            quiet=True,
+        )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_jobs": 0}, "--jobs must be a non-zero integer"),
+        ({"backend": "mpi"}, "--backend must be one of"),
+        ({"scheduler": "tcp://x:1"}, "--scheduler needs --backend dask"),
+    ],
+)
+def test_bad_settings_raise_before_anything_is_written(tmp_path, kwargs, message):
+    with pytest.raises(UserError, match=message):
+        run_sweep(spec=small_spec(tmp_path), out_dir=tmp_path / "out", quiet=True, **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def _vm_size() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmSize")
+
+
+FAIL_GRID = """\
+[sweep]
+name = "fail"
+seeds = 2
+
+[fixed]
+dataset = "linear"
+epochs = 1
+
+[[grid]]
+hidden = [[3]]
+lr = [0.1, 1.0]
+
+[[grid]]
+hidden = [[32]]
+n = [1000000]
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux's")
+def test_a_run_out_of_memory_fails_alone_and_retry_failed_trains_it(tmp_path):
+    """A real failure: a run whose buffers (3 x 35 x 1e6 float64, 840 MB) do not fit
+    under an address-space limit raises MemoryError inside the kernel. The sweep stores
+    it as failed and finishes the others; once the limit is lifted, ``retry_failed``
+    trains it (and only it)."""
+    spec = load_grid(grid_file(tmp_path, FAIL_GRID))
+    big = [run_id(c) for c in spec.runs if c.n is not None]
+    out = tmp_path / "out"
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (_vm_size() + 200 * 2**20, hard))
+    try:
+        first = run_sweep(spec=spec, out_dir=out, n_jobs=1, backend="threading", quiet=True)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    assert (first.n_ok, first.n_failed, first.exit_code) == (4, 2, 1)
+    assert first.first_error is not None and "MemoryError" in first.first_error
+    runs = store.read_runs(out)
+    failed = runs[runs.status == "failed"]
+    assert sorted(failed.run_id) == sorted(big)
+    assert failed.error.str.startswith("MemoryError").all() and failed.final_loss.isna().all()
+    assert set(store.read_curves(out).run_id) == set(runs.run_id) - set(big)
+
+    skipped = run_sweep(spec=spec, out_dir=out, n_jobs=1, quiet=True)
+    assert (skipped.n_trained, skipped.n_failed, skipped.exit_code) == (0, 2, 1)
+
+    retried = run_sweep(spec=spec, out_dir=out, n_jobs=1, quiet=True, retry_failed=True)
+    assert (retried.n_trained, retried.n_ok, retried.n_failed, retried.exit_code) == (2, 6, 0, 0)
+    after = pd.read_parquet(out / "runs.parquet").set_index("run_id")
+    assert (after.loc[big, "status"] == "ok").all() and after.error.isna().all()
+    small = runs[runs.status == "ok"].set_index("run_id").train_seconds
+    assert after.loc[small.index, "train_seconds"].tolist() == small.tolist()
+    assert set(pd.read_parquet(out / "curves.parquet").run_id) == set(after.index)
+
+
+def test_plan_chunks_deals_round_robin_several_per_worker():
+    runs = [(str(i), RunConfig(dataset="xor", epochs=100, seed=i)) for i in range(100)]
+    chunks = plan_chunks(runs, n_workers=2)
+    assert len(chunks) == CHUNKS_PER_WORKER * 2
+    assert sorted(rid for chunk in chunks for rid, _ in chunk) == sorted(r for r, _ in runs)
+    assert [rid for rid, _ in chunks[1][:3]] == ["1", "9", "17"]
+    assert max(map(len, chunks)) - min(map(len, chunks)) <= 1
+    # Long runs: one per chunk, so no chunk takes much longer than a few seconds.
+    dear = [
+        (str(i), RunConfig(dataset="spiral", hidden=(256, 256), epochs=100_000)) for i in range(6)
+    ]
+    assert [len(c) for c in plan_chunks(dear, n_workers=2)] == [1] * 6
+    # Many recorded epochs: chunks stay small enough to send back.
+    long = [
+        (str(i), RunConfig(dataset="xor", hidden=(1,), epochs=400_000, seed=i)) for i in range(8)
+    ]
+    assert max(len(c) for c in plan_chunks(long, n_workers=1)) <= 2
+    assert [len(c) for c in plan_chunks(runs, n_workers=2, chunk_size=30)] == [25] * 4
+    assert plan_chunks([], n_workers=2) == []
+    assert math.ceil(100 / 7) == len(plan_chunks(runs, n_workers=1, chunk_size=7))

@@ -1,0 +1,268 @@
+"""The results folder: typed Parquet, parts whole or absent, dedupe, consolidation, guards.
+
+Tables come from real training (:func:`sweep.runner.train_chunk` on tiny runs).
+"""
+
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from kernels import init_params
+from sweep import store
+from sweep.config import RunConfig
+from sweep.errors import UserError
+from sweep.grid import run_id
+from sweep.runner import train_chunk
+
+CONFIGS = [
+    RunConfig(dataset="xor", hidden=(3, 3), epochs=30, seed=0),
+    RunConfig(dataset="linear", hidden=(2,), epochs=25, seed=1, batch_size=10, n=40),
+    RunConfig(dataset="xor", hidden=(4, 2), epochs=40, seed=2, target_loss=0.3),
+    RunConfig(dataset="xor", hidden=(), epochs=12, seed=3),
+]
+
+
+def chunk(configs: list[RunConfig], every: int = 1) -> dict[str, pa.Table]:
+    return train_chunk([(run_id(c), c) for c in configs], every)
+
+
+def test_runs_columns_are_typed_for_pandas_and_arrow(tmp_path):
+    store.write_part(tmp_path, chunk(CONFIGS))
+    store.consolidate(tmp_path)
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert list(runs.columns) == store.RUNS_SCHEMA.names
+    expect = {
+        "hidden_size": "Int64",
+        "batch_size": "Int64",
+        "n": "Int64",
+        "convergence_epoch": "Int64",
+        "hidden_layers": "int64",
+        "epochs_run": "int64",
+        "seed": "int64",
+        "lr": "float64",
+        "target_loss": "float64",
+        "final_loss": "float64",
+        "converged": "bool",
+        "bias": "bool",
+    }
+    assert {k: str(runs[k].dtype) for k in expect} == expect
+    assert pd.api.types.is_string_dtype(runs["status"])
+    assert pd.api.types.is_string_dtype(runs["run_id"])
+    by_id = runs.set_index("run_id")
+    first = by_id.loc[run_id(CONFIGS[0])]
+    assert list(first.hidden) == [3, 3] and first.hidden_size == 3 and first.hidden_layers == 2
+    mixed = by_id.loc[run_id(CONFIGS[2])]
+    assert pd.isna(mixed.hidden_size) and mixed.hidden_layers == 2
+    none = by_id.loc[run_id(CONFIGS[3])]
+    assert list(none.hidden) == [] and pd.isna(none.hidden_size) and none.hidden_layers == 0
+    assert by_id.loc[run_id(CONFIGS[1])].batch_size == 10
+    assert pd.isna(first.batch_size) and pd.isna(first.n) and pd.isna(first.target_loss)
+    assert runs.error.isna().all() and set(runs.status) == {"ok"}
+
+    schema = pq.read_schema(tmp_path / "runs.parquet")
+    assert schema.field("hidden").type == pa.list_(pa.int64())
+    assert schema.field("convergence_epoch").type == pa.int64()
+    curves = pq.read_schema(tmp_path / "curves.parquet")
+    assert [(f.name, f.type) for f in curves] == [
+        ("run_id", pa.string()),
+        ("epoch", pa.int64()),
+        ("loss", pa.float64()),
+        ("accuracy", pa.float64()),
+    ]
+    weights = pq.read_schema(tmp_path / "weights.parquet")
+    assert weights.field("W").type == pa.list_(pa.float64())
+
+
+def test_an_all_failed_chunk_keeps_column_types():
+    tables = store.runs_table(
+        [store.run_row("x", CONFIGS[0], status="failed", seconds=0.1, error="Boom: no")]
+    )
+    assert tables.schema == store.RUNS_SCHEMA
+    empty = store.curves_table([], [], 1)
+    assert empty.num_rows == 0 and empty.schema == store.CURVES_SCHEMA
+    frame = tables.to_pandas()
+    assert str(frame.convergence_epoch.dtype) == "Int64" and np.isnan(frame.final_loss[0])
+    assert not frame.converged[0] and frame.error[0] == "Boom: no"
+
+
+@pytest.mark.parametrize(
+    ("epochs_run", "every", "kept"),
+    [(10, 1, list(range(10))), (10, 3, [0, 3, 6, 9]), (11, 3, [0, 3, 6, 9, 10]), (1, 5, [0])],
+)
+def test_recorded_epochs_keep_first_and_last(epochs_run, every, kept):
+    assert store.recorded_epochs(epochs_run, every).tolist() == kept
+
+
+def test_curves_and_weights_hold_what_training_returned(tmp_path):
+    store.write_part(tmp_path, chunk(CONFIGS, every=7))
+    runs = store.read_runs(tmp_path).set_index("run_id")
+    curves = store.read_curves(tmp_path)
+    weights = store.read_weights(tmp_path)
+    for cfg in CONFIGS:
+        rid = run_id(cfg)
+        mine = curves[curves.run_id == rid]
+        run = runs.loc[rid]
+        assert mine.epoch.tolist() == store.recorded_epochs(run.epochs_run, 7).tolist()
+        assert mine.loss.iloc[-1] == run.final_loss
+        assert mine.accuracy.iloc[-1] == run.final_accuracy
+        init = weights[(weights.run_id == rid) & (weights.stage == "init")]
+        assert init.layer.tolist() == list(range(len(cfg.hidden) + 1))
+        for row, (w, b) in zip(
+            init.itertuples(), init_params(cfg.sizes, cfg.init, cfg.seed), strict=True
+        ):
+            assert (row.fan_in, row.fan_out) == w.shape
+            np.testing.assert_array_equal(np.reshape(row.W, w.shape), w)
+            np.testing.assert_array_equal(row.b, b)
+    # The early-stopped run: converged at its last epoch, shorter than its budget.
+    stopped = runs.loc[run_id(CONFIGS[2])]
+    assert stopped.converged and stopped.convergence_epoch == stopped.epochs_run - 1 < 40
+
+
+def test_a_chunk_without_its_runs_part_is_invisible_and_cleaned_up(tmp_path):
+    store.write_part(tmp_path, chunk(CONFIGS[:2]))
+    # A chunk killed after its curves and weights parts, before its runs part.
+    orphan = chunk(CONFIGS[2:])
+    store.write_table(tmp_path / "parts" / "curves-dead.parquet", orphan["curves"])
+    store.write_table(tmp_path / "parts" / "weights-dead.parquet", orphan["weights"])
+    (tmp_path / "parts" / ".tmp-abc-runs-dead.parquet").write_bytes(b"half a file")
+    ids = {run_id(c) for c in CONFIGS[:2]}
+    assert set(store.read_runs(tmp_path).run_id) == ids
+    assert set(store.read_curves(tmp_path).run_id) == ids
+    assert set(store.read_weights(tmp_path).run_id) == ids
+    assert store.consolidate(tmp_path)
+    assert not (tmp_path / "parts").exists()
+    assert set(pd.read_parquet(tmp_path / "curves.parquet").run_id) == ids
+
+
+def test_each_run_once_across_consolidated_file_and_parts(tmp_path):
+    first = chunk(CONFIGS[:3])
+    store.write_part(tmp_path, first)
+    store.consolidate(tmp_path)
+    store.write_part(tmp_path, first)  # the same runs again (e.g. a crash mid-consolidation)
+    store.write_part(tmp_path, chunk(CONFIGS[3:]))
+    runs = store.read_runs(tmp_path)
+    assert sorted(runs.run_id) == sorted(run_id(c) for c in CONFIGS)
+    curves = store.read_curves(tmp_path)
+    assert not curves.duplicated(["run_id", "epoch"]).any()
+    assert len(curves) == runs.epochs_run.sum()
+    order = [run_id(c) for c in reversed(CONFIGS)]
+    store.consolidate(tmp_path, order=order)
+    assert pd.read_parquet(tmp_path / "runs.parquet").run_id.tolist() == order
+    assert len(pd.read_parquet(tmp_path / "curves.parquet")) == runs.epochs_run.sum()
+    weights = pd.read_parquet(tmp_path / "weights.parquet")
+    assert len(weights) == 2 * sum(len(c.hidden) + 1 for c in CONFIGS)
+
+
+def test_a_finished_row_replaces_a_failed_one(tmp_path):
+    cfg = CONFIGS[0]
+    rid = run_id(cfg)
+    failed = store.run_row(rid, cfg, status="failed", seconds=0.0, error="MemoryError: x")
+    store.write_part(
+        tmp_path,
+        {
+            "runs": store.runs_table([failed]),
+            "curves": store.curves_table([], [], 1),
+            "weights": store.weights_table([], []),
+        },
+    )
+    assert store.run_statuses(tmp_path) == {rid: "failed"}
+    assert store.done_run_ids(tmp_path, include_failed=False) == set()
+    store.consolidate(tmp_path)
+    store.write_part(tmp_path, chunk([cfg]))
+    assert store.run_statuses(tmp_path) == {rid: "ok"}
+    store.consolidate(tmp_path)
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert runs.status.tolist() == ["ok"] and runs.error.isna().all()
+
+
+def test_duckdb_and_polars_read_the_files(tmp_path):
+    store.write_part(tmp_path, chunk(CONFIGS))
+    store.consolidate(tmp_path)
+    duckdb = pytest.importorskip("duckdb")
+    polars = pytest.importorskip("polars")
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    rows = duckdb.sql(
+        f"select count(*), max(epoch) from read_parquet('{tmp_path / 'curves.parquet'}')"
+    ).fetchall()
+    assert rows == [(runs.epochs_run.sum(), runs.epochs_run.max() - 1)]
+    widths = duckdb.sql(
+        f"select hidden from read_parquet('{tmp_path / 'runs.parquet'}') order by run_id"
+    ).fetchall()
+    assert sorted(w for (w,) in widths) == sorted(list(c.hidden) for c in CONFIGS)
+    frame = polars.read_parquet(tmp_path / "runs.parquet")
+    assert frame.schema["hidden"] == polars.List(polars.Int64)
+    assert frame.height == len(CONFIGS)
+
+
+def test_writes_leave_no_temporary_files(tmp_path):
+    store.write_part(tmp_path, chunk(CONFIGS[:1]))
+    names = sorted(p.name for p in (tmp_path / "parts").iterdir())
+    key = names[0].split("-", 1)[1]
+    assert names == [f"{kind}-{key}" for kind in ("curves", "runs", "weights")]
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+def test_plan_folder_accepts_new_empty_and_same_grid(tmp_path):
+    plan = store.plan_folder(tmp_path / "new", grid_text="a", run_ids={"x"}, fresh=False)
+    assert plan.move_aside is None and not plan.new_grid and not (tmp_path / "new").exists()
+    (tmp_path / "empty").mkdir()
+    assert not store.plan_folder(
+        tmp_path / "empty", grid_text="a", run_ids=set(), fresh=False
+    ).new_grid
+    with store.open_folder(plan, "a"):
+        pass
+    assert (tmp_path / "new" / "grid.toml").read_text() == "a"
+    same = store.plan_folder(tmp_path / "new", grid_text="a", run_ids=set(), fresh=False)
+    assert same.move_aside is None and not same.new_grid
+
+
+def test_plan_folder_refuses_foreign_content(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match="not a folder"):
+        store.plan_folder(tmp_path / "file", grid_text="a", run_ids=set(), fresh=False)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match="holds no sweep"):
+        store.plan_folder(tmp_path / "other", grid_text="a", run_ids=set(), fresh=False)
+
+
+def test_another_grid_is_an_extension_only_if_it_holds_every_stored_run(tmp_path):
+    sweep = tmp_path / "s"
+    with store.open_folder(store.FolderPlan(sweep, None, False), "old grid"):
+        store.write_part(sweep, chunk(CONFIGS[:2]))
+    ids = {run_id(c) for c in CONFIGS}
+    plan = store.plan_folder(sweep, grid_text="new grid", run_ids=ids, fresh=False)
+    assert plan.new_grid
+    with store.open_folder(plan, "new grid"):
+        pass
+    assert (sweep / "grid.toml").read_text() == "new grid"
+    with pytest.raises(UserError, match=r"different grid \(1 of its runs"):
+        store.plan_folder(sweep, grid_text="third", run_ids=ids - {run_id(CONFIGS[0])}, fresh=False)
+
+
+def test_fresh_moves_the_folder_aside(tmp_path):
+    sweep = tmp_path / "s"
+    with store.open_folder(store.FolderPlan(sweep, None, False), "g"):
+        store.write_part(sweep, chunk(CONFIGS[:1]))
+    plan = store.plan_folder(sweep, grid_text="other", run_ids=set(), fresh=True)
+    assert plan.move_aside is not None
+    assert re.fullmatch(r"s\.old-\d{8}-\d{6}(-\d+)?", plan.move_aside.name)
+    with store.open_folder(plan, "other"):
+        pass
+    assert store.read_runs(plan.move_aside).run_id.tolist() == [run_id(CONFIGS[0])]
+    assert sorted(os.listdir(sweep)) == [".lock", "grid.toml"]
+
+
+def test_one_sweep_at_a_time_per_folder(tmp_path):
+    plan = store.FolderPlan(tmp_path / "s", None, False)
+    with store.open_folder(plan, "g"):
+        with pytest.raises(UserError, match="another sweep is running"):
+            with store.open_folder(plan, "g"):
+                pass
