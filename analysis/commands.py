@@ -198,6 +198,6 @@ def _weights_text(
                 head += " (every unit identical: the symmetry never broke)"
         lines.append(head)
         for j in range(w.shape[1]):
-            weights = ", ".join(f"{v:9.4f}" for v in w[:, j])
-            lines.append(f"    unit {j + 1}: w = [{weights}]  b = {b[j]:9.4f}")
+            weights = ", ".join(f"{v:10.4g}" for v in w[:, j])
+            lines.append(f"    unit {j + 1}: w = [{weights}]  b = {b[j]:10.4g}")
     return lines

@@ -25,7 +25,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from analysis.axes import best_slice, describe, label, ordered_values, title, varying_axes
 from analysis.load import Sweep, config_of, params_of
@@ -85,7 +85,7 @@ def save(fig: Figure, path: str | Path | None) -> list[Path]:
 
 def _suptitle(fig: Figure, text: str, fontsize: float = 10) -> None:
     """A figure title wrapped to the figure's width (constrained layout does not widen it)."""
-    chars = max(30, int(fig.get_figwidth() * 72 / (0.56 * fontsize)))
+    chars = max(30, int(fig.get_figwidth() * 72 / (0.52 * fontsize)))
     lines = [textwrap.fill(line, chars) for line in text.split("\n")]
     fig.suptitle("\n".join(lines), fontsize=fontsize)
 
@@ -109,6 +109,17 @@ def _study_column(runs: pd.DataFrame, axis: str) -> str:
     if axis in ("hidden", "hidden_size"):
         return "hidden_size" if runs["hidden_size"].notna().all() else "hidden"
     return axis
+
+
+def axis_title(name: str, values: Sequence[Any]) -> str:
+    """An axis's title, saying so when its (numeric) values are evenly log-spaced."""
+    text = title(name)
+    numbers = [float(v) for v in values if isinstance(v, int | float) and v > 0]
+    if name == "lr" and len(numbers) >= 3 and len(numbers) == len(values):
+        steps = np.diff(np.log(sorted(numbers)))
+        if np.allclose(steps, steps[0], rtol=0.05):
+            text += " (log-spaced)"
+    return text
 
 
 def _subtitle(fixed: dict[str, Any], pooled: Sequence[str] = ()) -> str:
@@ -187,53 +198,59 @@ def heatmaps(
     else:
         norm = mcolors.Normalize(vmin=0.0, vmax=1.0)
         cmap = "rocket"
-    panel = (0.62 * len(xs) + 1.2, 0.5 * len(ys) + 1.0)
-    fig, axes = _figure(len(datasets), len(activations), panel)
+    pairs = [(d, a) for d in datasets for a in activations]
+    n_cols = len(pairs) if len(pairs) <= 3 else (2 if len(pairs) == 4 else 3)
+    if len(datasets) > 1 and len(activations) <= 3:
+        n_cols = len(activations)  # one row per data set
+    n_rows = -(-len(pairs) // n_cols)
+    fig, axes = _figure(n_rows, n_cols, (0.62 * len(xs) + 1.2, 0.5 * len(ys) + 1.0))
+    for k in range(len(pairs), n_rows * n_cols):
+        axes.flat[k].set_visible(False)
     image = None
-    for i, dataset in enumerate(datasets):
-        for j, activation in enumerate(activations):
-            ax = axes[i, j]
-            cells = table[(table["dataset"] == dataset) & (table["activation"] == activation)]
-            grid = _cell_grid(cells, x, y, xs, ys, value)
-            counts = _cell_grid(cells, x, y, xs, ys, "n_converged")
-            seeds = _cell_grid(cells, x, y, xs, ys, "n_seeds")
-            annot = _cell_text(grid, counts, seeds, metric)
-            with warnings.catch_warnings():
-                # seaborn takes nanmin/nanmax of a panel even with a norm: all-NaN warns.
-                warnings.simplefilter("ignore", RuntimeWarning)
-                sns.heatmap(
-                    grid,
-                    ax=ax,
-                    cmap=cmap,
-                    norm=norm,
-                    cbar=False,
-                    annot=annot,
-                    fmt="",
-                    annot_kws={"fontsize": 7},
-                    linewidths=0.5,
-                    linecolor="white",
-                    xticklabels=[label(x, v) for v in xs],
-                    yticklabels=[label(y, v) for v in ys],
-                )
-            _hatch_never(ax, grid, annot)
-            image = ax.collections[0]
-            ax.set_title(f"{dataset} · {activation}", fontsize=9)
-            ax.set_xlabel(f"{title(x)} (log-spaced)" if x == "lr" else title(x))
-            ax.set_ylabel(title(y))
-            ax.tick_params(axis="x", labelrotation=0)
+    for (dataset, activation), ax in zip(pairs, axes.flat, strict=False):
+        cells = table[(table["dataset"] == dataset) & (table["activation"] == activation)]
+        grid = _cell_grid(cells, x, y, xs, ys, value)
+        counts = _cell_grid(cells, x, y, xs, ys, "n_converged")
+        seeds = _cell_grid(cells, x, y, xs, ys, "n_seeds")
+        annot = _cell_text(grid, counts, seeds, metric)
+        with warnings.catch_warnings():
+            # seaborn takes nanmin/nanmax of a panel even with a norm: all-NaN warns.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sns.heatmap(
+                grid,
+                ax=ax,
+                cmap=cmap,
+                norm=norm,
+                cbar=False,
+                annot=annot,
+                fmt="",
+                annot_kws={"fontsize": 7},
+                linewidths=0.5,
+                linecolor="white",
+                xticklabels=[label(x, v) for v in xs],
+                yticklabels=[label(y, v) for v in ys],
+            )
+        _hatch_never(ax, grid, annot)
+        ax.grid(False)
+        image = ax.collections[0]
+        ax.set_title(f"{dataset} · {activation}", fontsize=9)
+        ax.set_xlabel(axis_title(x, xs))
+        ax.set_ylabel(axis_title(y, ys))
+        ax.tick_params(axis="x", labelrotation=0)
     if image is not None:
         bar = fig.colorbar(
             image, ax=axes.ravel().tolist(), label=HEATMAP_METRICS[metric], shrink=0.9
         )
-        plain = FuncFormatter(lambda v, _: f"{v:g}")
-        bar.ax.yaxis.set_major_formatter(plain)
-        bar.ax.yaxis.set_minor_formatter(plain)
+        if metric == "convergence_epoch":
+            bar.ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            bar.ax.yaxis.set_minor_formatter(NullFormatter())
     name = "Convergence epoch" if metric == "convergence_epoch" else "Final accuracy"
     what = "median epoch" if metric == "convergence_epoch" else "mean accuracy"
     _suptitle(
         fig,
-        f"{name} over {title(x)} x {title(y)}; each cell: {what}, seeds converged / seeds"
-        + (f"\n{_subtitle(fixed)}" if fixed else ""),
+        f"{name} over {title(x)} x {title(y)}; each cell: {what}, seeds converged / seeds "
+        "(hatched: no seed converged)" + (f"\n{_subtitle(fixed)}" if fixed else ""),
         fontsize=10,
     )
     save(fig, path)
@@ -307,7 +324,7 @@ def learning_curves(sweep: Sweep, *, axis: str = "lr", path: str | Path | None =
     values = ordered_values(data, column)
     palette = _palette(column, len(values))
     curves = sweep.curves_of(data["run_id"])
-    fig, axes = _figure(1, len(datasets), (4.6, 3.4))
+    fig, axes = _figure(1, len(datasets), (5.4, 3.6))
     for j, dataset in enumerate(datasets):
         ax = axes[0, j]
         for value, colour in zip(values, palette, strict=True):
@@ -334,7 +351,7 @@ def learning_curves(sweep: Sweep, *, axis: str = "lr", path: str | Path | None =
         ax.legend(title=title(column), fontsize=7, title_fontsize=8)
     _suptitle(
         fig,
-        f"Learning curves by {title(column)}: median over seeds, band 25-75th percentile\n"
+        f"Learning curves by {title(column)} (median over seeds, band: 25th-75th percentile)\n"
         + _subtitle(fixed),
         fontsize=10,
     )
@@ -621,40 +638,47 @@ def symmetry(sweep: Sweep, *, max_runs: int = 100, path: str | Path | None = Non
         .head(max_runs)
     )
     table = distinct_units_table(sweep.weights_of(runs["run_id"]))
-    hidden_col = "hidden"
-    table = table.merge(runs[["run_id", "init", hidden_col]], on="run_id")
+    table = table.merge(runs[["run_id", "init", "hidden"]], on="run_id")
     table["init"] = table["init"].astype(str)
-    table["hidden"] = [label("hidden", h) for h in table["hidden"]]
+    # One group of bars per (hidden layout, layer): "[4, 4]" layer 2 -> "[4, 4]\nlayer 2".
+    groups = [
+        (label("hidden", h), k + 1, w)
+        for h in ordered_values(runs, "hidden")
+        for k, w in enumerate(h)
+    ]
+    order = [f"{h}\nlayer {k}" for h, k, _ in groups]
+    table["group"] = [
+        f"{label('hidden', h)}\nlayer {k}"
+        for h, k in zip(table["hidden"], table["layer"], strict=True)
+    ]
     init_order = [i for i in ordered_values(runs, "init") if i in inits]
-    hiddens = [label("hidden", h) for h in ordered_values(runs, "hidden") if len(h) > 0]
-    stages = ["init", "final"]
     palette = dict(zip(init_order, sns.color_palette("colorblind", len(init_order)), strict=True))
-    fig, axes = _figure(len(hiddens), 2, (3.4, 2.6))
+    stacked = len(order) > 4  # many groups: one panel above the other
+    width = max(3.6, 0.6 * len(order) + 1.2)
+    fig, axes = _figure(2, 1, (width, 2.8)) if stacked else _figure(1, 2, (width, 3.2))
+    top = max(w for _, _, w in groups)
+    for j, stage in enumerate(["init", "final"]):
+        ax = axes.flat[j]
+        sns.barplot(
+            data=table[table["stage"] == stage],
+            x="group",
+            y="distinct",
+            hue="init",
+            order=order,
+            hue_order=init_order,
+            palette=palette,
+            errorbar=("pi", 100),
+            ax=ax,
+            legend=(j == 1),
+        )
+        for k, (_, _, width) in enumerate(groups):
+            ax.hlines(width, k - 0.45, k + 0.45, colors="0.3", linestyles="--", lw=0.9)
+        ax.set_ylim(0, top * 1.12 + 0.5)
+        ax.set_xlabel("hidden layers (widths), layer")
+        ax.set_ylabel("distinct units (count)")
+        ax.set_title("at init" if stage == "init" else "after training", fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
     pooled = [a for a in varying_axes(runs) if a not in ("init", "hidden")]
-    for i, hidden in enumerate(hiddens):
-        widths = [int(w) for w in hidden.strip("[]").split(", ")]
-        for j, stage in enumerate(stages):
-            ax = axes[i, j]
-            part = table[(table["hidden"] == hidden) & (table["stage"] == stage)]
-            sns.barplot(
-                data=part,
-                x="layer",
-                y="distinct",
-                hue="init",
-                hue_order=init_order,
-                palette=palette,
-                errorbar=("pi", 100),
-                ax=ax,
-                legend=(i == 0 and j == 1),
-            )
-            for k, width in enumerate(widths):
-                ax.hlines(width, k - 0.45, k + 0.45, colors="0.3", linestyles="--", lw=0.9)
-            ax.set_ylim(0, max(widths) * 1.15 + 0.5)
-            ax.set_xlabel("hidden layer")
-            ax.set_ylabel("distinct units (count)")
-            ax.set_title(
-                f"hidden {hidden}, {'at init' if stage == 'init' else 'after training'}", fontsize=9
-            )
     _suptitle(
         fig,
         "Zero-init symmetry: distinct hidden units per layer (bar: mean over runs, "
@@ -714,7 +738,7 @@ def convergence_bars(
             texts = [f"{converged[v]}/{seeds[v]}" if v in seeds else "" for v in order]
             ax.bar_label(container, labels=texts, fontsize=7, padding=1)  # type: ignore[arg-type]
         ax.set_ylim(0, 1.12)
-        ax.set_xlabel(f"{title(axis)} (log-spaced)" if axis == "lr" else title(axis))
+        ax.set_xlabel(axis_title(axis, values))
         ax.set_ylabel("share of seeds converged")
         ax.tick_params(axis="x", labelrotation=30 if len(order) > 4 else 0)
     for k in range(len(chosen), n_rows * n_cols):

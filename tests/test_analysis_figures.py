@@ -125,12 +125,19 @@ def test_boundary_grid_across_two_axes(sweep: Sweep, tmp_path: Path) -> None:
 def test_symmetry_figure(sweep: Sweep, tmp_path: Path) -> None:
     fig = figures.symmetry(sweep, path=tmp_path / "sym")
     assert_written(tmp_path / "sym")
-    assert panels(fig) == 4  # 2 hidden sizes x (init, final)
+    assert panels(fig) == 2  # at init, after training
+    assert [ax.get_title() for ax in fig.axes] == ["at init", "after training"]
     for ax in fig.axes:
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == [
+            "[2, 2]\nlayer 1",
+            "[2, 2]\nlayer 2",
+            "[8, 8]\nlayer 1",
+            "[8, 8]\nlayer 2",
+        ]
         heights = sorted(round(p.get_height(), 6) for p in ax.patches if p.get_height() > 0)
-        # zeros: one distinct unit per layer; normal: every unit distinct (2 or 8).
-        width = 2 if "[2, 2]" in ax.get_title() else 8
-        assert heights == [1.0, 1.0, width, width], ax.get_title()
+        # zeros: one distinct unit in every layer; normal: every unit distinct (2 or 8).
+        assert heights == [1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 8.0, 8.0], ax.get_title()
 
 
 def test_symmetry_is_skipped_without_zero_init(sweep: Sweep) -> None:
