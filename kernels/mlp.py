@@ -165,9 +165,12 @@ def outer_sums(
     off: int,
     m: int,
 ) -> None:
-    """``dW[i, j] = sum_s a[i, s] delta[j, s]`` into ``grad[off + i*fan_out + j]``.
+    """``grad[off + i*fan_out + j] = sum_s act[a_first + i, s] delta[d_first + j, s]``, s < m.
 
-    Tiles of 4 x 4 (16 sums kept in vector registers over one pass), then leftovers.
+    Every dot product of a row of one block with a row of another: the weight
+    gradient dW = A D^T in the neuron-major layout, and in the sample-major one
+    delta_prev = D W^T and the output layer's z = A w. Tiles of 4 x 4 (16 sums kept
+    in vector registers over one pass), then leftovers.
     """
     i = 0
     while i < fan_in:
@@ -231,6 +234,85 @@ def outer_sums(
 
 
 @njit(**JIT_OPTIONS)
+def samples_outer(sizes: np.ndarray, m: int) -> bool:
+    """Whether a pass over ``m`` (padded) samples uses the sample-major layout.
+
+    The innermost loops run over the samples (neuron-major) or over a layer's
+    neurons (sample-major); the longer the better, as each 4 x 4 tile then carries
+    more work for its fixed cost. Measured at 100 x 100: sample-major 18 against 13
+    multiply-adds per ns with 24 samples, 19 against 6 with 8 (benchmarks/README.md).
+    """
+    widest = 0
+    for layer in range(1, sizes.shape[0] - 1):
+        widest = max(widest, sizes[layer])
+    return widest > m
+
+
+@njit(**JIT_OPTIONS)
+def block(buf: np.ndarray, first: int, fan: int) -> np.ndarray:
+    """Rows ``first .. first+fan`` of the ``(n_rows, m)`` buffer seen sample-major, ``(m, fan)``.
+
+    A layer owns the same contiguous stretch of a buffer in both layouts.
+    """
+    m = buf.shape[1]
+    return buf[first : first + fan].reshape(m, fan)
+
+
+@njit(**JIT_OPTIONS)
+def weights(v: np.ndarray, woff: np.ndarray, sizes: np.ndarray, layer: int) -> np.ndarray:
+    """Layer ``layer``'s ``W`` (or its gradient) in the flat vector ``v``, ``(fan_in, fan_out)``."""
+    fan_in = sizes[layer]
+    fan_out = sizes[layer + 1]
+    return v[woff[layer] : woff[layer] + fan_in * fan_out].reshape(fan_in, fan_out)
+
+
+@njit(**JIT_OPTIONS)
+def z_by_neuron(
+    sizes: np.ndarray, woff: np.ndarray, boff: np.ndarray, roff: np.ndarray, layer: int,
+    theta: np.ndarray, pre: np.ndarray, act: np.ndarray,
+) -> None:  # fmt: skip
+    """Neuron-major ``z[j, s] = b[j] + sum_i W[i, j] a[i, s]`` of layer ``layer + 1``."""
+    fan_in = sizes[layer]
+    fan_out = sizes[layer + 1]
+    first = roff[layer + 1]
+    m = act.shape[1]
+    for j in range(fan_out):
+        z = pre[first + j]
+        bj = theta[boff[layer] + j]
+        for s in range(m):
+            z[s] = bj
+    mix_rows(act, roff[layer], fan_in, pre, first, fan_out, theta, woff[layer], fan_out, 1, m)
+
+
+@njit(**JIT_OPTIONS)
+def z_by_sample(
+    sizes: np.ndarray, woff: np.ndarray, boff: np.ndarray, roff: np.ndarray, layer: int,
+    theta: np.ndarray, pre: np.ndarray, act: np.ndarray,
+) -> None:  # fmt: skip
+    """Sample-major ``z[s, j] = b[j] + sum_i a[s, i] W[i, j]``: rows of W mixed by a[s, i].
+
+    The output neuron (fan_out 1) is one dot product per sample instead.
+    """
+    fan_in = sizes[layer]
+    fan_out = sizes[layer + 1]
+    m = act.shape[1]
+    bias = theta[boff[layer] : boff[layer] + fan_out]
+    a = block(act, roff[layer], fan_in)
+    if fan_out == 1:
+        z = pre[roff[layer + 1]]
+        w = theta[woff[layer] : woff[layer] + fan_in].reshape(1, fan_in)
+        outer_sums(a, 0, m, w, 0, 1, z, 0, fan_in)
+        for s in range(m):
+            z[s] += bias[0]
+        return
+    z = block(pre, roff[layer + 1], fan_out)
+    for s in range(m):
+        z[s] = bias
+    w = weights(theta, woff, sizes, layer)
+    mix_rows(w, 0, fan_in, z, 0, m, act.reshape(-1), roff[layer] * m, 1, fan_in, fan_out)
+
+
+@njit(**JIT_OPTIONS)
 def forward(
     sizes: np.ndarray,
     woff: np.ndarray,
@@ -245,22 +327,21 @@ def forward(
 ) -> None:
     """Fill ``pre`` (z) and ``act`` (f(z)) of layers 1..L from the inputs in layer 0.
 
-    Every column of the buffers is a sample (padding included). A layer's rows are
-    contiguous, so its activation runs as one long row of ``fan_out * m`` values:
-    one loop instead of ``fan_out`` short ones (``scratch`` must be as long).
+    Every column of the ``(n_rows, m)`` buffers is a sample (padding included), in
+    the layout :func:`samples_outer` picks. A layer's values are contiguous in
+    either, so its activation runs as one long row of ``fan_out * m`` values
+    (``scratch`` must be as long).
     """
     m = act.shape[1]
+    by_sample = samples_outer(sizes, m)
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers):
-        fan_in = sizes[layer]
-        fan_out = sizes[layer + 1]
+        if by_sample:
+            z_by_sample(sizes, woff, boff, roff, layer, theta, pre, act)
+        else:
+            z_by_neuron(sizes, woff, boff, roff, layer, theta, pre, act)
         first = roff[layer + 1]
-        for j in range(fan_out):
-            z = pre[first + j]
-            bj = theta[boff[layer] + j]
-            for s in range(m):
-                z[s] = bj
-        mix_rows(act, roff[layer], fan_in, pre, first, fan_out, theta, woff[layer], fan_out, 1, m)
+        fan_out = sizes[layer + 1]
         code = out_code if layer == n_layers - 1 else hidden_code
         z = pre[first : first + fan_out].reshape(-1)
         a = act[first : first + fan_out].reshape(-1)
@@ -268,6 +349,85 @@ def forward(
 
 
 @njit(**REDUCE_OPTIONS)
+def grads_by_neuron(
+    sizes: np.ndarray, woff: np.ndarray, boff: np.ndarray, roff: np.ndarray, layer: int,
+    act: np.ndarray, delta: np.ndarray, grad: np.ndarray,
+) -> None:  # fmt: skip
+    """Neuron-major ``db[j] = sum_s d[j, s]``, ``dW[i, j] = sum_s a[i, s] d[j, s]``."""
+    fan_in = sizes[layer]
+    fan_out = sizes[layer + 1]
+    first = roff[layer + 1]
+    m = act.shape[1]
+    for j in range(fan_out):
+        row = delta[first + j]
+        acc = 0.0
+        for s in range(m):
+            acc += row[s]
+        grad[boff[layer] + j] = acc
+    outer_sums(act, roff[layer], fan_in, delta, first, fan_out, grad, woff[layer], m)
+
+
+@njit(**REDUCE_OPTIONS)
+def grads_by_sample(
+    sizes: np.ndarray, woff: np.ndarray, boff: np.ndarray, roff: np.ndarray, layer: int,
+    act: np.ndarray, delta: np.ndarray, grad: np.ndarray,
+) -> None:  # fmt: skip
+    """Sample-major ``db[j] = sum_s d[s, j]``, ``dW[i, j] = sum_s a[s, i] d[s, j]``.
+
+    dW is built from rows of D mixed by the a[s, i] (for the output neuron, from
+    rows of A mixed by the d[s]), so the inner loops run over neurons.
+    """
+    fan_in = sizes[layer]
+    fan_out = sizes[layer + 1]
+    first = roff[layer + 1]
+    m = act.shape[1]
+    d = block(delta, first, fan_out)
+    db = grad[boff[layer] : boff[layer] + fan_out]
+    db[:] = 0.0
+    for s in range(m):
+        for j in range(fan_out):
+            db[j] += d[s, j]
+    dw = weights(grad, woff, sizes, layer)
+    dw[:] = 0.0
+    if fan_out == 1:
+        a = block(act, roff[layer], fan_in)
+        dw_row = dw.reshape(1, fan_in)
+        mix_rows(a, 0, m, dw_row, 0, 1, delta.reshape(-1), first * m, 1, 0, fan_in)
+    else:
+        mix_rows(d, 0, m, dw, 0, fan_in, act.reshape(-1), roff[layer] * m, fan_in, 1, fan_out)
+
+
+@njit(**JIT_OPTIONS)
+def delta_back(
+    sizes: np.ndarray, woff: np.ndarray, roff: np.ndarray, layer: int,
+    theta: np.ndarray, delta: np.ndarray, by_sample: bool,
+) -> None:  # fmt: skip
+    """``delta_prev = W delta`` (before the derivative) into layer ``layer``'s rows.
+
+    Neuron-major: rows of D mixed by W. Sample-major: one dot product per sample and
+    neuron, (row s of D) . (row i of W); for the output neuron, d[s] w[i].
+    """
+    fan_in = sizes[layer]
+    fan_out = sizes[layer + 1]
+    first = roff[layer + 1]
+    prev = roff[layer]
+    m = delta.shape[1]
+    if not by_sample:
+        delta[prev : prev + fan_in] = 0.0
+        mix_rows(delta, first, fan_out, delta, prev, fan_in, theta, woff[layer], 1, fan_out, m)
+        return
+    w = weights(theta, woff, sizes, layer)
+    if fan_out == 1:
+        dp = block(delta, prev, fan_in)
+        dp[:] = 0.0
+        w_row = w.reshape(1, fan_in)
+        mix_rows(w_row, 0, 1, dp, 0, m, delta.reshape(-1), first * m, 0, 1, fan_in)
+    else:
+        d = block(delta, first, fan_out)
+        outer_sums(d, 0, m, w, 0, fan_in, delta.reshape(-1), prev * m, fan_out)
+
+
+@njit(**JIT_OPTIONS)
 def backward(
     sizes: np.ndarray,
     woff: np.ndarray,
@@ -282,39 +442,27 @@ def backward(
 ) -> None:
     """Gradients of every parameter into ``grad``, from the output row of ``delta``.
 
-    ``delta`` holds dLoss/dz per neuron and sample, laid out like ``act``; on entry
-    only the output neuron's row is filled. Backpropagation:
+    ``delta`` holds dLoss/dz per neuron and sample, laid out like ``act`` (the
+    layout :func:`samples_outer` picks); on entry only the output neuron's row is
+    filled. Backpropagation:
     dW[i, j] = sum_s a_prev[i, s] delta[j, s],  db[j] = sum_s delta[j, s],
     delta_prev[i, s] = f'(a_prev[i, s]) sum_j W[i, j] delta[j, s].
     """
     m = act.shape[1]
+    by_sample = samples_outer(sizes, m)
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers - 1, -1, -1):
-        fan_in = sizes[layer]
-        fan_out = sizes[layer + 1]
-        for j in range(fan_out):
-            d = delta[roff[layer + 1] + j]
-            acc = 0.0
-            for s in range(m):
-                acc += d[s]
-            grad[boff[layer] + j] = acc if use_bias else 0.0
-        outer_sums(act, roff[layer], fan_in, delta, roff[layer + 1], fan_out, grad, woff[layer], m)
+        if by_sample:
+            grads_by_sample(sizes, woff, boff, roff, layer, act, delta, grad)
+        else:
+            grads_by_neuron(sizes, woff, boff, roff, layer, act, delta, grad)
+        if not use_bias:
+            grad[boff[layer] : boff[layer] + sizes[layer + 1]] = 0.0
         if layer == 0:
             break
-        delta[roff[layer] : roff[layer] + fan_in] = 0.0
-        mix_rows(
-            delta,
-            roff[layer + 1],
-            fan_out,
-            delta,
-            roff[layer],
-            fan_in,
-            theta,
-            woff[layer],
-            1,
-            fan_out,
-            m,
-        )
-        a = act[roff[layer] : roff[layer] + fan_in].reshape(-1)
-        dp = delta[roff[layer] : roff[layer] + fan_in].reshape(-1)
+        delta_back(sizes, woff, roff, layer, theta, delta, by_sample)
+        prev = roff[layer]
+        fan_in = sizes[layer]
+        a = act[prev : prev + fan_in].reshape(-1)
+        dp = delta[prev : prev + fan_in].reshape(-1)
         scale_by_derivative(hidden_code, a, dp, fan_in * m)

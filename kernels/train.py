@@ -25,7 +25,7 @@ from numba import njit
 from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, SIGMOID
 from kernels.init import init_params
 from kernels.losses import BCE, LOSSES, loss_and_delta
-from kernels.mlp import backward, forward, layout, padded
+from kernels.mlp import backward, forward, layout, padded, samples_outer
 from kernels.optimizers import OPTIMIZERS, step
 from kernels.options import JIT_OPTIONS
 
@@ -34,6 +34,7 @@ Params = list[tuple[np.ndarray, np.ndarray]]
 
 @njit(**JIT_OPTIONS)
 def _load_columns(
+    sizes: np.ndarray,
     xt: np.ndarray,
     y: np.ndarray,
     idx: np.ndarray,
@@ -42,18 +43,24 @@ def _load_columns(
     act: np.ndarray,
     ybuf: np.ndarray,
 ) -> None:
-    """Copy samples ``idx[start:start+m]`` into the input rows of ``act`` and into ``ybuf``.
+    """Copy samples ``idx[start:start+m]`` into the inputs of ``act`` and into ``ybuf``.
 
     The padding columns after them get copies of the first sample, so every
-    activation computed there is as finite as a real one.
+    activation computed there is as finite as a real one. The inputs are layer 0
+    in the layout :func:`samples_outer` picks for the net ``sizes``.
     """
-    for k in range(xt.shape[0]):
-        row = act[k]
-        src = xt[k]
-        for s in range(m):
-            row[s] = src[idx[start + s]]
-        for s in range(m, row.shape[0]):
-            row[s] = src[idx[start]]
+    d = xt.shape[0]
+    width = act.shape[1]
+    if samples_outer(sizes, width):
+        inputs = act[:d].reshape(width, d)
+        for s in range(width):
+            col = idx[start + s] if s < m else idx[start]
+            for k in range(d):
+                inputs[s, k] = xt[k, col]
+    else:
+        for k in range(d):
+            for s in range(width):
+                act[k, s] = xt[k, idx[start + s] if s < m else idx[start]]
     for s in range(m):
         ybuf[s] = y[idx[start + s]]
 
@@ -111,7 +118,7 @@ def _train(
     has_target = not math.isnan(target_loss)
     convergence = -1
     t = 0
-    _load_columns(xt, y, np.arange(n), 0, n, act, ybuf)
+    _load_columns(sizes, xt, y, np.arange(n), 0, n, act, ybuf)
     for e in range(epochs):
         # The full-set pass that scores the weights at the start of epoch e.
         forward(sizes, woff, boff, roff, theta, pre, act, scratch, hidden_code, out_code)
@@ -133,7 +140,7 @@ def _train(
             np.random.shuffle(order)
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
-            _load_columns(xt, y, order, start, m, b_act, b_ybuf)
+            _load_columns(sizes, xt, y, order, start, m, b_act, b_ybuf)
             forward(sizes, woff, boff, roff, theta, b_pre, b_act, b_scratch, hidden_code, out_code)
             loss_and_delta(loss_code, out_code, b_pre[out], b_act[out], b_ybuf, b_delta[out], m)
             backward(sizes, woff, boff, roff, theta, b_act, b_delta, grad, hidden_code, use_bias)
@@ -149,7 +156,7 @@ def _predict(
     n = xt.shape[1]
     woff, boff, roff, _, n_rows = layout(sizes)
     pre, act, _, scratch = _buffers(n_rows, n)
-    _load_columns(xt, np.zeros(n), np.arange(n), 0, n, act, np.empty(n))
+    _load_columns(sizes, xt, np.zeros(n), np.arange(n), 0, n, act, np.empty(n))
     forward(sizes, woff, boff, roff, theta, pre, act, scratch, hidden_code, out_code)
     return act[n_rows - 1, :n].copy()
 
