@@ -44,12 +44,14 @@ from sweep.training import train_one
 
 DEFAULT_BACKEND = "threading"
 CHUNKS_PER_WORKER = 4  # several chunks per worker, so the last ones balance the load
-TARGET_CHUNK_SECONDS = 2.0  # ... and each short, so progress and parts stay fresh
+TARGET_CHUNK_SECONDS = 1.0  # ... and each short, so progress and parts stay fresh
 MAX_CHUNK_CURVE_ROWS = 500_000  # bounds what one chunk sends back (~20 MB of curves)
 MIN_PART_SECONDS = 2.0  # write a part at most this often ...
 PART_FRACTION = 0.05  # ... or every 5% of the elapsed time, whichever is longer
 MAX_PART_ROWS = 2_000_000  # ... or when this many curve rows wait in memory
-SECONDS_PER_UNIT = 6e-10  # per epoch x sample x (weights + neurons), measured on 2-4-4-1
+# Cost model of one run for sizing chunks (fitted on 2-4-4-1 .. 2-64-64-64-1 nets).
+SECONDS_PER_UNIT = 6e-10  # per epoch x sample x (weights + neurons)
+SECONDS_PER_UPDATE = 1.5e-6  # per weight update (one per mini-batch)
 RUN_OVERHEAD_SECONDS = 1e-4
 
 Chunk = list[tuple[str, RunConfig]]
@@ -148,12 +150,20 @@ def train_chunk(runs: Chunk, record_every: int) -> dict[str, pa.Table]:
 
 
 def estimate_seconds(cfg: RunConfig) -> float:
-    """A rough cost of one run (all epochs), for sizing chunks only."""
+    """A rough cost of one run (all epochs), for sizing chunks only (within ~2x).
+
+    Per epoch: a fixed cost per weight update (one per mini-batch) plus the arithmetic,
+    proportional to samples x (weights + neurons), twice when mini-batches add a
+    full-set scoring pass.
+    """
     sizes = cfg.sizes
     units = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)) + sum(sizes)
     n = cfg.n if cfg.n is not None else DATASETS[cfg.dataset][1]
-    passes = 1 if cfg.batch_size is None or cfg.batch_size >= n else 2
-    return RUN_OVERHEAD_SECONDS + SECONDS_PER_UNIT * cfg.epochs * n * units * passes
+    batch = n if cfg.batch_size is None else min(cfg.batch_size, n)
+    updates = math.ceil(n / batch)
+    passes = 1 if batch == n else 2
+    per_epoch = SECONDS_PER_UPDATE * updates + SECONDS_PER_UNIT * n * units * passes
+    return RUN_OVERHEAD_SECONDS + cfg.epochs * per_epoch
 
 
 def plan_chunks(

@@ -1,0 +1,156 @@
+"""Runs per second of a whole sweep, end to end: ``python -m sweep run`` as a user runs it.
+
+The grid: 2,000 runs of a 2-4-4-1 sigmoid net on ``linear`` (100 points), 2,000 epochs
+each, full-batch SGD, no target loss (so every run does every epoch), curves kept every
+20th epoch: 10 learning rates x 200 seeds. Each case is a fresh ``python -m sweep run``
+process into an empty folder, so the figures include start-up, warm-up (Numba's disk
+cache already filled), worker start, Parquet writing and consolidation; ``sweep s`` is
+the sweep's own time (from warm-up to consolidated files), ``wall s`` the command's.
+
+Cases: n_jobs=1 (joblib runs in-process, whatever the backend), n_jobs=2 with the
+threading backend (the kernels release the GIL) and with loky (worker processes), and
+the Dask backend on a local cluster of 2 single-threaded workers when dask is installed.
+Parallel efficiency is the speed-up over n_jobs=1 divided by 2.
+
+Then the start-up cost of a tiny sweep (8 runs x 100 epochs): cold, with an empty
+``NUMBA_CACHE_DIR`` so the parent compiles every kernel, against warm, with that cache
+filled, for threading and loky.
+
+Usage: ``python benchmarks/sweep_throughput.py [--repeats 3] [--quick]``; prints
+Markdown tables (``--quick``: 400 runs and one repeat, to check the script runs).
+"""
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GRID = """\
+[sweep]
+name = "throughput"
+seeds = {seeds}
+record_every = 20
+
+[fixed]
+dataset = "linear"
+hidden = [4, 4]
+activation = "sigmoid"
+epochs = 2000
+
+[grid]
+lr = {{ start = 0.01, stop = 1.0, num = 10, log = true }}
+"""
+
+TINY = """\
+[sweep]
+name = "tiny"
+seeds = 4
+
+[fixed]
+dataset = "xor"
+epochs = 100
+
+[grid]
+lr = [0.1, 1.0]
+"""
+
+TRAINED = re.compile(r"trained ([\d,]+) runs in ([\d.]+) s")
+
+
+def run(
+    grid: Path, out: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """``(wall seconds, sweep seconds)`` of one ``python -m sweep run`` into ``out``."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sweep", "run", str(grid), "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"sweep failed ({proc.returncode}): {proc.stderr.strip()}")
+    found = TRAINED.search(proc.stdout)
+    if not found:
+        raise RuntimeError(f"unexpected output: {proc.stdout!r}")
+    return wall, float(found.group(2))
+
+
+def best(grid: Path, work: Path, repeats: int, *args: str) -> tuple[float, float]:
+    """The fastest of ``repeats`` runs, each into a new folder."""
+    results = []
+    for _ in range(repeats):
+        out = Path(tempfile.mkdtemp(dir=work))
+        results.append(run(grid, out, "--quiet", *args))
+    return min(results, key=lambda r: r[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    opts = parser.parse_args()
+    repeats = 1 if opts.quick else opts.repeats
+    seeds = 40 if opts.quick else 200
+    n_runs = 10 * seeds
+
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        grid = work / "throughput.toml"
+        grid.write_text(GRID.format(seeds=seeds))
+        # Fill Numba's cache first, so no case below pays for compiling.
+        run(grid, work / "fill-cache", "--jobs", "1", "--quiet")
+
+        cases = [("n_jobs=1", "threading", 1), ("threading", "threading", 2), ("loky", "loky", 2)]
+        try:
+            import dask.distributed  # noqa: F401
+
+            cases.append(("dask (LocalCluster)", "dask", 2))
+        except ImportError:
+            pass
+        rows = []
+        base = None
+        for label, backend, jobs in cases:
+            wall, sweep = best(grid, work, repeats, "--backend", backend, "--jobs", str(jobs))
+            base = base or sweep
+            rows.append((label, jobs, wall, sweep, n_runs / sweep, base / sweep / jobs))
+
+        tiny = work / "tiny.toml"
+        tiny.write_text(TINY)
+        starts = []
+        for backend in ("threading", "loky"):
+            cache = work / f"numba-cache-{backend}"
+            env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+            cold = run(tiny, work / f"cold-{backend}", "--backend", backend, "--jobs", "2", env=env)
+            warm = run(tiny, work / f"warm-{backend}", "--backend", backend, "--jobs", "2", env=env)
+            starts.append((backend, cold, warm))
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.system()}; "
+        f"load average {load_before:.1f} before, {load:.1f} after\n"
+    )
+    print(f"{n_runs:,} runs of a 2-4-4-1 net x 2,000 epochs (linear, curves every 20th epoch), ")
+    print(f"best of {repeats}:\n")
+    print("| case | n_jobs | wall s | sweep s | runs/s | parallel efficiency |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, jobs, wall, sweep, rate, eff in rows:
+        print(f"| {label} | {jobs} | {wall:.1f} | {sweep:.1f} | {rate:,.0f} | {eff:.0%} |")
+    print("\nStart-up of a tiny sweep (8 runs x 100 epochs, n_jobs=2), cold vs warm Numba cache:\n")
+    print("| backend | cold wall s | warm wall s | compile overhead s |")
+    print("|---|---:|---:|---:|")
+    for backend, (cold, _), (warm, _) in starts:
+        print(f"| {backend} | {cold:.1f} | {warm:.1f} | {cold - warm:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
