@@ -148,6 +148,7 @@ def _loss_title(runs: pd.DataFrame) -> str:
 
 # --------------------------------------------------------------------------- 1 heatmaps
 
+HEATMAP_NAMES = {"convergence_epoch": "convergence-epoch", "final_accuracy": "final-accuracy"}
 HEATMAP_METRICS = {
     "convergence_epoch": "median convergence epoch (over converged seeds)",
     "final_accuracy": "final accuracy (mean over seeds, share of points)",
@@ -176,11 +177,11 @@ def heatmaps(
     missing = [a for a in (x, y) if a not in varying]
     if missing:
         raise Skip(
-            f"heatmap over {title(x)} x {title(y)}: the sweep does not vary "
-            + " or ".join(title(m) for m in missing)
+            f"{HEATMAP_NAMES[metric]} heatmap over {title(x)} x {title(y)}: the sweep does "
+            "not vary " + " or ".join(title(m) for m in missing)
         )
     if metric == "convergence_epoch" and runs["target_loss"].isna().all():
-        raise Skip("convergence heatmap: no run has a target_loss, so none can converge")
+        raise Skip("convergence-epoch heatmap: no run has a target_loss, so none can converge")
     panel_axes = ["dataset", "activation"]
     keep = [x, y, *panel_axes] + (["hidden"] if "hidden_size" in (x, y) else [])
     data, fixed = held_at_best(runs, keep)
@@ -203,7 +204,7 @@ def heatmaps(
     if len(datasets) > 1 and len(activations) <= 3:
         n_cols = len(activations)  # one row per data set
     n_rows = -(-len(pairs) // n_cols)
-    fig, axes = _figure(n_rows, n_cols, (0.62 * len(xs) + 1.2, 0.5 * len(ys) + 1.0))
+    fig, axes = _figure(n_rows, n_cols, (max(3.4, 0.62 * len(xs) + 1.2), 0.5 * len(ys) + 1.0))
     for k in range(len(pairs), n_rows * n_cols):
         axes.flat[k].set_visible(False)
     image = None
@@ -307,14 +308,19 @@ def _hatch_never(ax: Axes, grid: np.ndarray, text: np.ndarray) -> None:
 # --------------------------------------------------------------------------- 2 curves
 
 
-def learning_curves(sweep: Sweep, *, axis: str = "lr", path: str | Path | None = None) -> Figure:
-    """Loss vs epoch (log scale), one line per value of ``axis``, one panel per data set.
+def learning_curves(
+    sweep: Sweep, *, axis: str = "lr", metric: str = "loss", path: str | Path | None = None
+) -> Figure:
+    """Loss (log scale) or accuracy vs epoch, one line per value of ``axis``, a panel per data set.
 
     Each line is the median over seeds with a band from the 25th to the 75th
     percentile. A run that reached its target stopped there; it counts at its last
-    loss afterwards (a diverged run counts as infinite loss). Other varying axes are
-    held at the best config.
+    value afterwards (a diverged run counts as infinite loss). Other varying axes are
+    held at the best config. ``metric`` 'accuracy' compares runs whose losses are on
+    different scales (e.g. a study of the loss function).
     """
+    if metric not in ("loss", "accuracy"):
+        raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
     runs = sweep.runs
     column = "hidden" if axis == "hidden_size" else axis
     if column not in varying_axes(runs):
@@ -324,6 +330,7 @@ def learning_curves(sweep: Sweep, *, axis: str = "lr", path: str | Path | None =
     values = ordered_values(data, column)
     palette = _palette(column, len(values))
     curves = sweep.curves_of(data["run_id"])
+    has_target = data["target_loss"].notna().any()
     fig, axes = _figure(1, len(datasets), (5.4, 3.6))
     for j, dataset in enumerate(datasets):
         ax = axes[0, j]
@@ -331,51 +338,59 @@ def learning_curves(sweep: Sweep, *, axis: str = "lr", path: str | Path | None =
             group = data[(data["dataset"] == dataset) & _equals(data[column], value)]
             if group.empty:
                 continue
-            band = curve_band(curves, group["run_id"].tolist())
+            band = curve_band(curves, group["run_id"].tolist(), metric)
             n, k = len(group), int(group["converged"].sum())
+            seeds = f"{k}/{n} conv." if has_target else f"{n} seeds"
             ax.plot(
                 band.index,
                 band["median"],
                 color=colour,
                 lw=1.6,
-                label=f"{label(column, value)} ({k}/{n} conv.)",
+                label=f"{label(column, value)} ({seeds})",
             )
             ax.fill_between(band.index, band["q25"], band["q75"], color=colour, alpha=0.22, lw=0)
         targets = data.loc[data["dataset"] == dataset, "target_loss"].dropna().unique()
-        if len(targets) == 1:
-            ax.axhline(float(targets[0]), color="0.3", ls="--", lw=0.8, label="target loss")
-        ax.set_yscale("log")
+        if metric == "loss":
+            if len(targets) == 1:
+                ax.axhline(float(targets[0]), color="0.3", ls="--", lw=0.8, label="target loss")
+            ax.set_yscale("log")
+            ax.set_ylabel(_loss_title(data))
+        else:
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_ylabel("accuracy (share of points)")
         ax.set_xlabel("epoch")
-        ax.set_ylabel(_loss_title(data))
         ax.set_title(str(dataset), fontsize=9)
         ax.legend(title=title(column), fontsize=7, title_fontsize=8)
     _suptitle(
         fig,
-        f"Learning curves by {title(column)} (median over seeds, band: 25th-75th percentile)\n"
-        + _subtitle(fixed),
+        f"{'Loss' if metric == 'loss' else 'Accuracy'} curves by {title(column)} "
+        "(median over seeds, band: 25th-75th percentile)"
+        + (f"\n{_subtitle(fixed)}" if fixed else ""),
         fontsize=10,
     )
     save(fig, path)
     return fig
 
 
-def curve_band(curves: pd.DataFrame, run_ids: Sequence[str]) -> pd.DataFrame:
-    """Median and quartiles of the loss over ``run_ids`` at every recorded epoch.
+def curve_band(curves: pd.DataFrame, run_ids: Sequence[str], metric: str = "loss") -> pd.DataFrame:
+    """Median and quartiles of ``metric`` ('loss' or 'accuracy') over ``run_ids`` per epoch.
 
-    Each run's loss is carried forward after its last recorded epoch (a run stops at
-    its target) and between its own records; non-finite losses count as +inf.
+    Each run's value is carried forward after its last recorded epoch (a run stops at
+    its target) and between its own records; a non-finite loss counts as +inf.
     """
     part = curves[curves["run_id"].isin(run_ids)]
-    loss = part["loss"].astype("float64")
-    part = part.assign(loss=loss.where(np.isfinite(loss), np.inf))
-    # After the pivot a NaN is only an epoch this run did not record: carry its last loss.
-    table = part.pivot_table(index="epoch", columns="run_id", values="loss", aggfunc="first")
-    values = table.sort_index().ffill().to_numpy(dtype=np.float64)
+    values = part[metric].astype("float64")
+    if metric == "loss":
+        values = values.where(np.isfinite(values), np.inf)
+    part = part.assign(**{metric: values})
+    # After the pivot a NaN is only an epoch this run did not record: carry its last value.
+    table = part.pivot_table(index="epoch", columns="run_id", values=metric, aggfunc="first")
+    table = table.sort_index().ffill()
     # numpy interpolates inf into nan (0 * inf); interpolate a huge finite stand-in instead.
     huge = np.finfo(np.float64).max / 4
-    q = np.quantile(np.minimum(values, huge), [0.25, 0.5, 0.75], axis=1)
+    q = np.quantile(np.minimum(table.to_numpy(dtype=np.float64), huge), [0.25, 0.5, 0.75], axis=1)
     q[q >= huge / 2] = np.inf
-    return pd.DataFrame({"q25": q[0], "median": q[1], "q75": q[2]}, index=table.sort_index().index)
+    return pd.DataFrame({"q25": q[0], "median": q[1], "q75": q[2]}, index=table.index)
 
 
 def _palette(axis: str, n: int) -> list[Any]:

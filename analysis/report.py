@@ -72,8 +72,14 @@ def plan(sweep: Sweep) -> list[tuple[str, str, Callable[..., Figure]]]:
         items.append(
             (
                 f"curves_{axis}",
-                f"Learning curves by {title(axis)}",
-                partial(figures.learning_curves, sweep, axis=axis),
+                f"{'Accuracy' if axis == 'loss' else 'Learning'} curves by {title(axis)}",
+                # Losses of different functions are not comparable; accuracies are.
+                partial(
+                    figures.learning_curves,
+                    sweep,
+                    axis=axis,
+                    metric="accuracy" if axis == "loss" else "loss",
+                ),
             )
         )
     datasets = ordered_values(runs, "dataset")

@@ -52,14 +52,15 @@ def summarize(runs: pd.DataFrame, by: Sequence[str] | None = None) -> pd.DataFra
         raise ValueError(f"by: no column {unknown[0]!r} in the runs table")
     converged = runs["converged"].astype(bool)
     loss = runs["final_loss"].astype("float64")
+    # Working columns get a prefix so they never clash with a config column (e.g. "loss").
     frame = pd.DataFrame(
         {
-            "converged": converged.astype("float64"),
-            "epoch": runs["convergence_epoch"].astype("float64").where(converged),
-            "accuracy": runs["final_accuracy"].astype("float64"),
-            "loss": loss.where(np.isfinite(loss)),
-            "diverged": (runs["status"].astype(str) == "diverged").astype("float64"),
-            "failed": (runs["status"].astype(str) == "failed").astype("int64"),
+            "_converged": converged.astype("float64"),
+            "_epoch": runs["convergence_epoch"].astype("float64").where(converged),
+            "_accuracy": runs["final_accuracy"].astype("float64"),
+            "_loss": loss.where(np.isfinite(loss)),
+            "_diverged": (runs["status"].astype(str) == "diverged").astype("float64"),
+            "_failed": (runs["status"].astype(str) == "failed").astype("int64"),
         },
         index=runs.index,
     )
@@ -69,18 +70,18 @@ def summarize(runs: pd.DataFrame, by: Sequence[str] | None = None) -> pd.DataFra
     else:
         groups = frame.groupby(np.zeros(len(frame), dtype=np.int64))
     out = groups.agg(
-        n_seeds=("converged", "size"),
-        n_converged=("converged", "sum"),
-        convergence_rate=("converged", "mean"),
-        epoch_median=("epoch", "median"),
-        epoch_q25=("epoch", lambda s: s.quantile(0.25)),
-        epoch_q75=("epoch", lambda s: s.quantile(0.75)),
-        accuracy_mean=("accuracy", "mean"),
-        accuracy_std=("accuracy", "std"),
-        loss_mean=("loss", "mean"),
-        loss_std=("loss", "std"),
-        divergence_rate=("diverged", "mean"),
-        n_failed=("failed", "sum"),
+        n_seeds=("_converged", "size"),
+        n_converged=("_converged", "sum"),
+        convergence_rate=("_converged", "mean"),
+        epoch_median=("_epoch", "median"),
+        epoch_q25=("_epoch", lambda s: s.quantile(0.25)),
+        epoch_q75=("_epoch", lambda s: s.quantile(0.75)),
+        accuracy_mean=("_accuracy", "mean"),
+        accuracy_std=("_accuracy", "std"),
+        loss_mean=("_loss", "mean"),
+        loss_std=("_loss", "std"),
+        divergence_rate=("_diverged", "mean"),
+        n_failed=("_failed", "sum"),
     )
     out["n_converged"] = out["n_converged"].astype("int64")
     out = out.reset_index(drop=not keys)

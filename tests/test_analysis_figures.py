@@ -74,6 +74,18 @@ def test_learning_curves_are_medians_over_seeds(sweep: Sweep, tmp_path: Path) ->
         assert line.get_ydata()[0] == pytest.approx(np.median(first))
 
 
+def test_accuracy_curves(sweep: Sweep) -> None:
+    fig = figures.learning_curves(sweep, axis="init", metric="accuracy")
+    assert panels(fig) == 2
+    for ax in fig.axes:
+        assert ax.get_ylabel() == "accuracy (share of points)"
+        lines = ax.get_lines()
+        assert [line.get_label().split(" ")[0] for line in lines] == ["normal", "zeros"]
+        for line in lines:
+            assert ((line.get_ydata() >= 0) & (line.get_ydata() <= 1)).all()
+    assert fig.get_suptitle().startswith("Accuracy curves by weight init")
+
+
 def test_curve_band_carries_stopped_runs_forward() -> None:
     curves = pd.DataFrame(
         {

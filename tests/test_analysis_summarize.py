@@ -92,6 +92,10 @@ def test_by_given_axes_and_by_nothing(runs: pd.DataFrame) -> None:
     assert by_init.loc["zeros", "convergence_rate"] == pytest.approx(zeros["converged"].mean())
     # Zero init cannot break the symmetry: it converges less often than a random init.
     assert by_init.loc["normal", "convergence_rate"] > by_init.loc["zeros", "convergence_rate"]
+    # A config column named like a statistic's source ("loss") groups like any other.
+    by_loss = analysis.summarize(runs, by=["loss", "init"])
+    assert list(by_loss["loss"].astype(str)) == ["mse", "mse"]
+    assert by_loss["n_seeds"].sum() == N_RUNS
     everything = analysis.summarize(runs, by=[])
     assert len(everything) == 1
     assert everything.loc[0, "n_seeds"] == N_RUNS
