@@ -259,13 +259,20 @@ def _now() -> str:
 
 
 class _PartWriter:
-    """Collects finished chunks and writes them as one part every few seconds."""
+    """Collects finished chunks and writes them as one part every few seconds.
+
+    The first chunk is written at once (early proof on disk that the sweep works);
+    after that a part every :data:`MIN_PART_SECONDS`, or every :data:`PART_FRACTION` of
+    the time elapsed when that is longer: a long sweep makes tens of parts, not
+    thousands, and a kill loses at most that much work.
+    """
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self.started = self.last = time.monotonic()
         self.pending: dict[str, list[pa.Table]] = {kind: [] for kind in store.KINDS}
         self.rows = 0
+        self.written = 0
 
     def add(self, tables: dict[str, pa.Table]) -> None:
         for kind in store.KINDS:
@@ -273,7 +280,7 @@ class _PartWriter:
         self.rows += tables["curves"].num_rows
         now = time.monotonic()
         interval = max(MIN_PART_SECONDS, PART_FRACTION * (now - self.started))
-        if now - self.last >= interval or self.rows >= MAX_PART_ROWS:
+        if not self.written or now - self.last >= interval or self.rows >= MAX_PART_ROWS:
             self.flush()
 
     def flush(self) -> None:
@@ -285,6 +292,7 @@ class _PartWriter:
         )
         self.pending = {kind: [] for kind in store.KINDS}
         self.rows = 0
+        self.written += 1
         self.last = time.monotonic()
 
 

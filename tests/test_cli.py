@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sweep import store
+from sweep.cli import main
 from sweep.grid import load_grid, run_id
 
 GOOD = """\
@@ -98,17 +99,20 @@ BAD_GRIDS = {
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_GRIDS))
-def test_a_bad_grid_is_one_line_exit_2_and_the_results_untouched(tmp_path, case):
+def test_a_bad_grid_is_one_line_exit_2_and_the_results_untouched(tmp_path, monkeypatch, capsys):
     (tmp_path / "lab.toml").write_text(GOOD)
     assert sweep(tmp_path, "run", "lab.toml", "--quiet").returncode == 0
-    text, needle = BAD_GRIDS[case]
-    (tmp_path / "lab.toml").write_text(text)
-    before = listing(tmp_path)
-    for args in (["run", "lab.toml"], ["run", "lab.toml", "--fresh"]):
-        line = one_line_error(sweep(tmp_path, *args))
-        assert "lab.toml" in line and needle in line
-    assert listing(tmp_path) == before
+    monkeypatch.chdir(tmp_path)
+    for case, (text, needle) in BAD_GRIDS.items():
+        (tmp_path / "lab.toml").write_text(text)
+        before = listing(tmp_path)
+        line = one_line_error(sweep(tmp_path, "run", "lab.toml"))
+        assert "lab.toml" in line and needle in line, case
+        # The same through main() in this process, with --fresh: still nothing moved.
+        assert main(["run", "lab.toml", "--fresh"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [line], case
+        assert listing(tmp_path) == before, case
 
 
 def test_a_bad_grid_creates_no_results_folder(tmp_path):
@@ -121,21 +125,29 @@ def test_a_bad_grid_creates_no_results_folder(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["lab.toml"]
 
 
-@pytest.mark.parametrize(
-    ("args", "needle"),
-    [
-        (["--jobs", "0"], "--jobs must be a non-zero integer"),
-        (["--jobs", "two"], "--jobs must be a non-zero integer"),
-        (["--backend", "mpi"], "invalid choice: 'mpi'"),
-        (["--scheduler", "tcp://h:1"], "--scheduler needs --backend dask"),
-        (["--out", "lab.toml"], "exists and is not a folder"),
-        (["--frsh"], "unrecognized arguments: --frsh"),
-    ],
-)
-def test_bad_flags_are_one_line_exit_2(tmp_path, args, needle):
+BAD_FLAGS = [
+    (["--jobs", "0"], "--jobs must be a non-zero integer"),
+    (["--jobs", "two"], "--jobs must be a non-zero integer"),
+    (["--backend", "mpi"], "invalid choice: 'mpi'"),
+    (["--scheduler", "tcp://h:1"], "--scheduler needs --backend dask"),
+    (["--out", "lab.toml"], "exists and is not a folder"),
+    (["--frsh"], "unrecognized arguments: --frsh"),
+]
+
+
+def test_bad_flags_are_one_line_exit_2(tmp_path, monkeypatch, capsys):
     (tmp_path / "lab.toml").write_text(GOOD)
-    line = one_line_error(sweep(tmp_path, "run", "lab.toml", *args))
-    assert needle in line
+    for args, needle in BAD_FLAGS[:2]:
+        assert needle in one_line_error(sweep(tmp_path, "run", "lab.toml", *args))
+    monkeypatch.chdir(tmp_path)
+    for args, needle in BAD_FLAGS:
+        try:
+            code = main(["run", "lab.toml", *args])
+        except SystemExit as e:  # argparse's own errors exit from parse_args
+            code = e.code
+        assert code == 2, args
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith("sweep: error: ") and needle in line, args
     assert sorted(os.listdir(tmp_path)) == ["lab.toml"]
 
 
@@ -232,7 +244,7 @@ def test_failed_runs_are_recorded_and_exit_1(tmp_path):
 KILL = """\
 [sweep]
 name = "kill"
-seeds = 1000
+seeds = 500
 record_every = 50
 
 [fixed]

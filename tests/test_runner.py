@@ -226,14 +226,14 @@ hidden = [[3]]
 lr = [0.1, 1.0]
 
 [[grid]]
-hidden = [[32]]
+hidden = [[16]]
 n = [1000000]
 """
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux's")
 def test_a_run_out_of_memory_fails_alone_and_retry_failed_trains_it(tmp_path):
-    """A real failure: a run whose buffers (3 x 35 x 1e6 float64, 840 MB) do not fit
+    """A real failure: a run whose buffers (3 x 19 x 1e6 float64, 456 MB) do not fit
     under an address-space limit raises MemoryError inside the kernel. The sweep stores
     it as failed and finishes the others; once the limit is lifted, ``retry_failed``
     trains it (and only it)."""
@@ -241,7 +241,7 @@ def test_a_run_out_of_memory_fails_alone_and_retry_failed_trains_it(tmp_path):
     big = [run_id(c) for c in spec.runs if c.n is not None]
     out = tmp_path / "out"
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (_vm_size() + 200 * 2**20, hard))
+    resource.setrlimit(resource.RLIMIT_AS, (_vm_size() + 120 * 2**20, hard))
     try:
         first = run_sweep(spec=spec, out_dir=out, n_jobs=1, backend="threading", quiet=True)
     finally:
