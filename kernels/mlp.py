@@ -31,13 +31,7 @@ from numba import njit
 from kernels.activations import activate_row, scale_by_derivative
 from kernels.options import JIT_OPTIONS, REDUCE_OPTIONS
 
-LANES = 8  # doubles in one AVX-512 register: sample counts are padded to a multiple
-
-
-@njit(**JIT_OPTIONS)
-def padded(m: int) -> int:
-    """``m`` rounded up to a multiple of :data:`LANES`."""
-    return (m + LANES - 1) // LANES * LANES
+LANES = 8  # doubles in one AVX-512 register
 
 
 @njit(**JIT_OPTIONS)
@@ -234,18 +228,37 @@ def outer_sums(
 
 
 @njit(**JIT_OPTIONS)
-def samples_outer(sizes: np.ndarray, m: int) -> bool:
-    """Whether a pass over ``m`` (padded) samples uses the sample-major layout.
+def widest_hidden(sizes: np.ndarray) -> int:
+    widest = 0
+    for layer in range(1, sizes.shape[0] - 1):
+        widest = max(widest, sizes[layer])
+    return widest
+
+
+@njit(**JIT_OPTIONS)
+def samples_outer(sizes: np.ndarray, width: int) -> bool:
+    """Whether a pass over buffers of ``width`` columns uses the sample-major layout.
 
     The innermost loops run over the samples (neuron-major) or over a layer's
     neurons (sample-major); the longer the better, as each 4 x 4 tile then carries
     more work for its fixed cost. Measured at 100 x 100: sample-major 18 against 13
     multiply-adds per ns with 24 samples, 19 against 6 with 8 (benchmarks/README.md).
     """
-    widest = 0
-    for layer in range(1, sizes.shape[0] - 1):
-        widest = max(widest, sizes[layer])
-    return widest > m
+    return widest_hidden(sizes) > width
+
+
+@njit(**JIT_OPTIONS)
+def pass_width(sizes: np.ndarray, m: int) -> int:
+    """Columns of the buffers for passes over ``m`` samples.
+
+    Neuron-major passes pad ``m`` to a multiple of :data:`LANES`: a loop of 21
+    iterations mostly runs in LLVM's scalar remainder, one of 24 in vector
+    registers. Sample-major passes gain nothing from padding. Consistent with
+    :func:`samples_outer`: ``samples_outer(sizes, pass_width(sizes, m))`` is the
+    layout chosen for ``m``.
+    """
+    padded = (m + LANES - 1) // LANES * LANES
+    return m if widest_hidden(sizes) > padded else padded
 
 
 @njit(**JIT_OPTIONS)

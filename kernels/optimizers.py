@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from kernels.options import JIT_OPTIONS
+from kernels.options import EXACT_OPTIONS
 
 SGD = 0
 MOMENTUM = 1
@@ -41,7 +41,7 @@ ADAM_BETA2 = 0.999
 ADAM_EPS = 1e-8
 
 
-@njit(**JIT_OPTIONS)
+@njit(**EXACT_OPTIONS)
 def step(
     code: int,
     theta: np.ndarray,
@@ -51,7 +51,7 @@ def step(
     lr: float,
     t: int,
 ) -> None:
-    """One update of every parameter in place."""
+    """One update of every parameter in place, the same rounding at every position."""
     n = theta.shape[0]
     if code == SGD:
         for k in range(n):

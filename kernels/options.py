@@ -10,7 +10,11 @@
   run). Element-wise code gets ``contract`` only (fused multiply-add), which keeps the
   exact operation order that :func:`kernels.activations.exp_row`'s range reduction
   needs. Code that sums over samples gets ``reassoc`` too (:data:`REDUCE_OPTIONS`):
-  without it LLVM may not reorder a sum, so it cannot vectorise it.
+  without it LLVM may not reorder a sum, so it cannot vectorise it. The optimizer
+  step gets no flag at all (:data:`EXACT_OPTIONS`): with ``contract`` LLVM fused
+  ``b1 * m + (1 - b1) * g`` one way in the vector body and the other way in the
+  scalar remainder, so equal parameters at different positions got updates 1 ulp
+  apart and a zero init's symmetry broke (its cost is nil: one pass per update).
 """
 
 from typing import Any
@@ -23,3 +27,5 @@ JIT_OPTIONS: dict[str, Any] = {
 }
 
 REDUCE_OPTIONS: dict[str, Any] = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc", "nsz"}}
+
+EXACT_OPTIONS: dict[str, Any] = {**JIT_OPTIONS, "fastmath": False}

@@ -25,7 +25,7 @@ from numba import njit
 from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, SIGMOID
 from kernels.init import init_params
 from kernels.losses import BCE, LOSSES, loss_and_delta
-from kernels.mlp import backward, forward, layout, padded, samples_outer
+from kernels.mlp import backward, forward, layout, pass_width, samples_outer
 from kernels.optimizers import OPTIMIZERS, step
 from kernels.options import JIT_OPTIONS
 
@@ -66,10 +66,12 @@ def _load_columns(
 
 
 @njit(**JIT_OPTIONS)
-def _buffers(n_rows: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """z, activations, deltas (a row per neuron, :func:`padded` ``(m)`` columns) and the
-    int64 scratch the activations need."""
-    width = padded(m)
+def _buffers(
+    sizes: np.ndarray, n_rows: int, m: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """z, activations, deltas (a row per neuron, :func:`pass_width` columns for ``m``
+    samples) and the int64 scratch the activations need."""
+    width = pass_width(sizes, m)
     return (
         np.zeros((n_rows, width)),
         np.zeros((n_rows, width)),
@@ -105,9 +107,9 @@ def _train(
     out = n_rows - 1  # the output neuron's row
     # The whole set's buffers (its input rows are loaded once, never overwritten) and,
     # for mini-batches, a narrower set sized to one batch.
-    pre, act, delta, scratch = _buffers(n_rows, n)
+    pre, act, delta, scratch = _buffers(sizes, n_rows, n)
     full_batch = batch_size >= n
-    b_pre, b_act, b_delta, b_scratch = _buffers(n_rows, 1 if full_batch else batch_size)
+    b_pre, b_act, b_delta, b_scratch = _buffers(sizes, n_rows, 1 if full_batch else batch_size)
     grad = np.zeros(n_params)
     s1 = np.zeros(n_params)
     s2 = np.zeros(n_params)
@@ -155,7 +157,7 @@ def _predict(
 ) -> np.ndarray:
     n = xt.shape[1]
     woff, boff, roff, _, n_rows = layout(sizes)
-    pre, act, _, scratch = _buffers(n_rows, n)
+    pre, act, _, scratch = _buffers(sizes, n_rows, n)
     _load_columns(sizes, xt, np.zeros(n), np.arange(n), 0, n, act, np.empty(n))
     forward(sizes, woff, boff, roff, theta, pre, act, scratch, hidden_code, out_code)
     return act[n_rows - 1, :n].copy()
