@@ -53,7 +53,7 @@ def label(name: str, value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "full" if name == "batch_size" else "unset"
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:.4g}"
     return str(value)
 
 

@@ -724,7 +724,8 @@ def convergence_bars(
     datasets = [str(d) for d in _datasets(runs)]
     n_cols = min(3, len(chosen))
     n_rows = -(-len(chosen) // n_cols)
-    fig, grid = _figure(n_rows, n_cols, (3.3, 2.8))
+    bars = max(len(ordered_values(runs, a)) for a in chosen) * len(datasets)
+    fig, grid = _figure(n_rows, n_cols, (max(3.3, 0.42 * bars + 1.2), 2.8))
     palette = dict(zip(datasets, sns.color_palette("colorblind", len(datasets)), strict=True))
     for k, axis in enumerate(chosen):
         ax = grid[k // n_cols, k % n_cols]
@@ -751,8 +752,11 @@ def convergence_bars(
             converged = dict(zip(part["value"], part["n_converged"].tolist(), strict=True))
             seeds = dict(zip(part["value"], part["n_seeds"].tolist(), strict=True))
             texts = [f"{converged[v]}/{seeds[v]}" if v in seeds else "" for v in order]
-            ax.bar_label(container, labels=texts, fontsize=7, padding=1)  # type: ignore[arg-type]
-        ax.set_ylim(0, 1.12)
+            ax.bar_label(
+                container, labels=texts, fontsize=7, padding=1, rotation=90 if bars > 8 else 0
+            )  # type: ignore[arg-type]
+        ax.set_ylim(0, 1.25 if bars > 8 else 1.12)
+        ax.set_yticks(np.linspace(0.0, 1.0, 6))
         ax.set_xlabel(axis_title(axis, values))
         ax.set_ylabel("share of seeds converged")
         ax.tick_params(axis="x", labelrotation=30 if len(order) > 4 else 0)
