@@ -2,8 +2,9 @@
 
 ``small_sweep``: xor and linear, lr 0.1/1/10, hidden size 2/8 (two layers), sigmoid and
 relu, normal and zeros init, 3 seeds: 144 runs of at most 2000 epochs, curves every 10th
-epoch. ``interrupted_sweep``: the same grid, stopped after 40 runs (parts only, no
-consolidated files), as a sweep killed half-way leaves it.
+epoch. ``interrupted_sweep``: a narrow grid (xor, lr 0.1/1/10, 4 seeds: 12 runs) stopped
+after 6 runs (parts only, no consolidated files), as a sweep killed half-way leaves it;
+it varies only the learning rate, so the report must skip figures.
 
 Imported by several test modules; the folders are cached here so each is trained once.
 """
@@ -37,21 +38,39 @@ activation = ["sigmoid", "relu"]
 init = ["normal", "zeros"]
 """
 N_RUNS = 2 * 3 * 2 * 2 * 2 * 3
-STOP_AFTER = 40
+
+NARROW_GRID = """\
+[sweep]
+name = "narrow"
+seeds = 4
+record_every = 10
+chunk_size = 2
+
+[fixed]
+dataset = "xor"
+hidden = [4, 4]
+epochs = 2000
+target_loss = 0.005
+
+[grid]
+lr = [0.1, 1.0, 10.0]
+"""
+NARROW_RUNS = 3 * 4
+STOP_AFTER = 6
 
 _folders: dict[str, Path] = {}
 
 
-def write_grid(folder: Path) -> Path:
+def write_grid(folder: Path, text: str = GRID, name: str = "small") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    grid = folder / "small.toml"
-    grid.write_text(GRID, encoding="utf-8")
+    grid = folder / f"{name}.toml"
+    grid.write_text(text, encoding="utf-8")
     return grid
 
 
-def _run(root: Path, name: str, stop_after: int | None) -> Path:
+def _run(root: Path, name: str, text: str, stop_after: int | None) -> Path:
     out = root / name
-    spec = load_grid(write_grid(root))
+    spec = load_grid(write_grid(root, text, name))
 
     def progress(done: int, total: int) -> None:
         if stop_after is not None and done >= stop_after:
@@ -68,16 +87,16 @@ def _run(root: Path, name: str, stop_after: int | None) -> Path:
 def small_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished sweep's results folder (consolidated files)."""
     if "small" not in _folders:
-        _folders["small"] = _run(tmp_path_factory.mktemp("analysis"), "small", None)
+        _folders["small"] = _run(tmp_path_factory.mktemp("analysis"), "small", GRID, None)
     return _folders["small"]
 
 
 @pytest.fixture(scope="session")
 def interrupted_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A sweep stopped after STOP_AFTER runs: parts on disk, nothing consolidated."""
+    """The narrow sweep stopped after STOP_AFTER runs: parts on disk, nothing consolidated."""
     if "interrupted" not in _folders:
         root = tmp_path_factory.mktemp("analysis_interrupted")
-        _folders["interrupted"] = _run(root, "interrupted", STOP_AFTER)
+        _folders["interrupted"] = _run(root, "narrow", NARROW_GRID, STOP_AFTER)
     return _folders["interrupted"]
 
 
