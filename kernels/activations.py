@@ -80,7 +80,7 @@ def sigmoid_row(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
 
     exp(-z) = inf above 709 gives exactly 0, exp(-z) = 0 below -708 exactly 1.
     """
-    expm1_parts(z, -1.0, False, a, bits, m)
+    expm1_parts(z, -1.0, np.bool_(False), a, bits, m)
     two_k = bits.view(np.float64)
     for s in range(m):
         v = -z[s]
@@ -97,7 +97,7 @@ def tanh_row(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
     u lies in [-1, 0], so nothing overflows, and expm1 keeps the small-``z`` end
     accurate (a few ulp). Vectorised: 18x faster than libm's scalar ``tanh``.
     """
-    expm1_parts(z, 2.0, True, a, bits, m)
+    expm1_parts(z, 2.0, np.bool_(True), a, bits, m)
     two_k = bits.view(np.float64)
     for s in range(m):
         v = -2.0 * abs(z[s])

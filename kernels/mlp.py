@@ -33,6 +33,13 @@ from kernels.options import JIT_OPTIONS, REDUCE_OPTIONS
 
 LANES = 8  # doubles in one AVX-512 register
 
+# Integer arguments of the tiled routines are passed as int64 values, never as
+# literals: Numba compiles a separate copy of a function for every literal
+# argument it sees (mix_rows was compiled 6 times, outer_sums 3; cold compile
+# 22 s -> see benchmarks/README.md).
+ZERO = np.int64(0)
+ONE = np.int64(1)
+
 
 @njit(**JIT_OPTIONS)
 def layout(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
@@ -294,7 +301,7 @@ def z_by_neuron(
         bj = theta[boff[layer] + j]
         for s in range(m):
             z[s] = bj
-    mix_rows(act, roff[layer], fan_in, pre, first, fan_out, theta, woff[layer], fan_out, 1, m)
+    mix_rows(act, roff[layer], fan_in, pre, first, fan_out, theta, woff[layer], fan_out, ONE, m)
 
 
 @njit(**JIT_OPTIONS)
@@ -314,7 +321,7 @@ def z_by_sample(
     if fan_out == 1:
         z = pre[roff[layer + 1]]
         w = theta[woff[layer] : woff[layer] + fan_in].reshape(1, fan_in)
-        outer_sums(a, 0, m, w, 0, 1, z, 0, fan_in)
+        outer_sums(a, ZERO, m, w, ZERO, ONE, z, ZERO, fan_in)
         for s in range(m):
             z[s] += bias[0]
         return
@@ -322,7 +329,7 @@ def z_by_sample(
     for s in range(m):
         z[s] = bias
     w = weights(theta, woff, sizes, layer)
-    mix_rows(w, 0, fan_in, z, 0, m, act.reshape(-1), roff[layer] * m, 1, fan_in, fan_out)
+    mix_rows(w, ZERO, fan_in, z, ZERO, m, act.reshape(-1), roff[layer] * m, ONE, fan_in, fan_out)
 
 
 @njit(**JIT_OPTIONS)
@@ -405,9 +412,10 @@ def grads_by_sample(
     if fan_out == 1:
         a = block(act, roff[layer], fan_in)
         dw_row = dw.reshape(1, fan_in)
-        mix_rows(a, 0, m, dw_row, 0, 1, delta.reshape(-1), first * m, 1, 0, fan_in)
+        mix_rows(a, ZERO, m, dw_row, ZERO, ONE, delta.reshape(-1), first * m, ONE, ZERO, fan_in)
     else:
-        mix_rows(d, 0, m, dw, 0, fan_in, act.reshape(-1), roff[layer] * m, fan_in, 1, fan_out)
+        a_flat = act.reshape(-1)
+        mix_rows(d, ZERO, m, dw, ZERO, fan_in, a_flat, roff[layer] * m, fan_in, ONE, fan_out)
 
 
 @njit(**JIT_OPTIONS)
@@ -427,17 +435,17 @@ def delta_back(
     m = delta.shape[1]
     if not by_sample:
         delta[prev : prev + fan_in] = 0.0
-        mix_rows(delta, first, fan_out, delta, prev, fan_in, theta, woff[layer], 1, fan_out, m)
+        mix_rows(delta, first, fan_out, delta, prev, fan_in, theta, woff[layer], ONE, fan_out, m)
         return
     w = weights(theta, woff, sizes, layer)
     if fan_out == 1:
         dp = block(delta, prev, fan_in)
         dp[:] = 0.0
         w_row = w.reshape(1, fan_in)
-        mix_rows(w_row, 0, 1, dp, 0, m, delta.reshape(-1), first * m, 0, 1, fan_in)
+        mix_rows(w_row, ZERO, ONE, dp, ZERO, m, delta.reshape(-1), first * m, ZERO, ONE, fan_in)
     else:
         d = block(delta, first, fan_out)
-        outer_sums(d, 0, m, w, 0, fan_in, delta.reshape(-1), prev * m, fan_out)
+        outer_sums(d, ZERO, m, w, ZERO, fan_in, delta.reshape(-1), prev * m, fan_out)
 
 
 @njit(**JIT_OPTIONS)
