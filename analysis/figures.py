@@ -420,7 +420,7 @@ def best_run(runs: pd.DataFrame, dataset: Any = None) -> str:
     """The representative (median-loss) seed of the best config, in ``dataset`` if given."""
     if dataset is not None:
         runs = runs[runs["dataset"] == dataset]
-    by = [a for a in varying_axes(runs)]
+    by = varying_axes(runs)
     best = summarize(runs, by=by).iloc[0]
     seeds, _ = best_slice(runs, [], best.to_dict())
     return representative_run(seeds)
