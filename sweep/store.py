@@ -418,27 +418,31 @@ def _iter_keyed(
     A run's rows come from the first source that holds them (the consolidated file, then
     parts oldest first); a finished run's rows are the same in every source, so the
     choice does not matter, and a run only ever in orphaned parts is not in ``allowed``.
-    Sources are read a batch at a time, so memory does not grow with the sweep.
+    Sources are read a batch at a time, so memory does not grow with the sweep (only
+    the sets of run ids do).
     """
     schema = SCHEMAS[kind]
     seen: set[str] = set()
+    mask: pa.Array | None = None
     for path in _sources(sweep_dir, kind):
-        ids = _read(path, kind, ["run_id"], read_dictionary=["run_id"]).column("run_id")
-        present = set(pc.unique(ids.combine_chunks()).to_pylist()) if len(ids) else set()
-        take = (present & allowed) - seen
-        seen |= take
-        if not take:
-            continue
-        mask = pa.array(sorted(take), pa.string())
+        if mask is None:
+            mask = pa.array(sorted(allowed - seen), pa.string())
+        if len(mask) == 0:
+            return
         try:
             file = pq.ParquetFile(path)
-        except FileNotFoundError:
+        except FileNotFoundError:  # a part consolidated (and removed) meanwhile
             continue
+        taken: set[str] = set()
         with file:
             for batch in file.iter_batches(batch_size=batch_rows):
                 chosen = batch.filter(pc.is_in(batch.column("run_id"), mask))
                 if chosen.num_rows:
+                    taken.update(pc.unique(chosen.column("run_id")).to_pylist())
                     yield pa.Table.from_batches([chosen]).cast(schema).to_batches()[0]
+        if taken:  # a run's rows are all in one source: skip them in later sources
+            seen |= taken
+            mask = None
 
 
 def _finished_ids(sweep_dir: Path) -> set[str]:
