@@ -85,7 +85,7 @@ def save(fig: Figure, path: str | Path | None) -> list[Path]:
 
 def _suptitle(fig: Figure, text: str, fontsize: float = 10) -> None:
     """A figure title wrapped to the figure's width (constrained layout does not widen it)."""
-    chars = max(30, int(fig.get_figwidth() * 72 / (0.52 * fontsize)))
+    chars = max(30, int(fig.get_figwidth() * 72 / (0.62 * fontsize)))
     lines = [textwrap.fill(line, chars) for line in text.split("\n")]
     fig.suptitle("\n".join(lines), fontsize=fontsize)
 
@@ -251,7 +251,8 @@ def heatmaps(
     _suptitle(
         fig,
         f"{name} over {title(x)} x {title(y)}; each cell: {what}, seeds converged / seeds "
-        "(hatched: no seed converged)" + (f"\n{_subtitle(fixed)}" if fixed else ""),
+        "(hatched: no seed converged; 'not run': the grid has no such run)"
+        + (f"\n{_subtitle(fixed)}" if fixed else ""),
         fontsize=10,
     )
     save(fig, path)
@@ -273,6 +274,7 @@ def _cell_text(grid: np.ndarray, counts: np.ndarray, seeds: np.ndarray, metric: 
     for (r, c), v in np.ndenumerate(grid):
         n = seeds[r, c]
         if np.isnan(n):
+            text[r, c] = "not run"
             continue
         count = f"{int(counts[r, c])}/{int(n)}"
         if np.isnan(v):
@@ -285,14 +287,24 @@ def _cell_text(grid: np.ndarray, counts: np.ndarray, seeds: np.ndarray, metric: 
 
 
 def _hatch_never(ax: Axes, grid: np.ndarray, text: np.ndarray) -> None:
-    """Hatch and label the cells that hold runs but no value (no seed converged).
+    """Hatch and label the cells that hold runs but no value (no seed converged), and
+    label the cells the grid has no run in.
 
     seaborn leaves NaN cells blank and unannotated, so the mark is drawn here.
     """
     for (r, c), v in np.ndenumerate(grid):
         if np.isnan(v) and text[r, c]:
+            not_run = text[r, c] == "not run"  # the grid has no run in this cell
             ax.add_patch(
-                Rectangle((c, r), 1, 1, facecolor="#f2f2f2", edgecolor="#b0b0b0", hatch="//", lw=0)
+                Rectangle(
+                    (c, r),
+                    1,
+                    1,
+                    facecolor="white" if not_run else "#f2f2f2",
+                    edgecolor="#b0b0b0",
+                    hatch=None if not_run else "//",
+                    lw=0,
+                )
             )
             ax.text(
                 c + 0.5,
