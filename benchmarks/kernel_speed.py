@@ -1,20 +1,28 @@
 """Per-epoch cost of one training run: our kernel against the peers, in one process.
 
 Cases (the performance issue's table): 2-H-H-1 sigmoid, MSE, full-batch SGD, float64,
-H=4 on linear (n=100) and xor (n=21), H=32 on linear, H=100 on xor; plus mini-batch
-(B=16) and online (B=1) training of the H=4 linear case, reported per sample-update
-relative to full batch. Peers: a plain NumPy implementation (per-layer matmul, the
-lab's way), PyTorch eager with one thread, JAX with the whole loop jit-compiled and
-jit(vmap) over 1000 runs (each only when importable). The lower bound counts the
-multiply-adds at one core's FMA peak plus one vectorised exp per sigmoid.
+H=4 on linear (n=100) and xor (n=21), H=32 on linear, H=100 on xor; then mini-batch
+(B=16) and online (B=1) training, per sample-update relative to full batch. Peers: a
+plain NumPy implementation (per-layer matmul, the lab's way), PyTorch eager with one
+thread, JAX with the whole loop jit-compiled, and jit(vmap) over many runs (per run);
+each only when importable. The lower bound counts the multiply-adds at one core's FMA
+peak plus one vectorised exp per sigmoid (1.5 cycles each: ~12 vector operations on 8
+lanes). Last, the cold compile: ``kernels.warm_up()`` in a fresh process with an
+empty ``NUMBA_CACHE_DIR``, and the warm start with that cache filled.
 
-Usage: ``python benchmarks/kernel_speed.py [--quick]``; prints a Markdown table.
+Every figure is the best of several wall-clock repeats (so a busy machine inflates
+them less). Usage: ``python benchmarks/kernel_speed.py [--quick] [--no-peers]``;
+the full run takes about 2-3 minutes and prints Markdown tables.
 """
 
 import argparse
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,7 +31,8 @@ from sweep import make_dataset
 
 CASES = [("linear", 4), ("xor", 4), ("linear", 32), ("xor", 100)]
 PEAK_FLOPS_PER_CYCLE = 16  # 2 FMA pipes x 4 doubles x 2 flops (AVX2 / Zen 4 AVX-512)
-EXP_CYCLES = 1.5  # per element, a vectorised polynomial exp (8 lanes, ~12 ops)
+EXP_CYCLES = 1.5  # per element: a vectorised polynomial exp, ~12 operations on 8 lanes
+LR = 0.1
 
 
 def cpu_ghz() -> float:
@@ -38,17 +47,21 @@ def cpu_ghz() -> float:
 
 
 def lower_bound_us(n: int, h: int) -> float:
-    """FLOPs of one epoch at one core's peak + one vectorised exp per sigmoid output."""
+    """FLOPs of one epoch at one core's peak + one vectorised exp per sigmoid output.
+
+    Forward: every weight once per sample; backward: every weight for dW and every
+    weight past the first layer for delta; 2 flops per multiply-add.
+    """
     sizes = [2, h, h, 1]
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     back = sum(a * b for a, b in zip(sizes[1:-1], sizes[2:], strict=True))
     flops = 2 * n * (2 * macs + back)
     exps = n * (2 * h + 1)
-    cycles = flops / PEAK_FLOPS_PER_CYCLE + exps * EXP_CYCLES / 8
+    cycles = flops / PEAK_FLOPS_PER_CYCLE + exps * EXP_CYCLES
     return cycles / (cpu_ghz() * 1e3)
 
 
-def best_of(fn, repeats: int) -> float:
+def best_of(fn: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -57,9 +70,9 @@ def best_of(fn, repeats: int) -> float:
     return min(times)
 
 
-def ours(x, y, h, epochs, batch_size=None) -> float:
+def ours(x, y, h, epochs, batch_size=None, repeats=15) -> float:
     params = init_params([2, h, h, 1], "normal", 0)
-    sec = best_of(lambda: train(x, y, params, lr=0.1, epochs=epochs, batch_size=batch_size), 5)
+    sec = best_of(lambda: train(x, y, params, lr=LR, epochs=epochs, batch_size=batch_size), repeats)
     return sec / epochs * 1e6
 
 
@@ -79,10 +92,10 @@ def numpy_ref(x, y, h, epochs) -> float:
                 gb = d.sum(axis=0)
                 if k:
                     d = (d @ ws[k].T) * acts[k] * (1.0 - acts[k])
-                ws[k] -= 0.1 * gw
-                bs[k] -= 0.1 * gb
+                ws[k] -= LR * gw
+                bs[k] -= LR * gb
 
-    return best_of(run, 3) / epochs * 1e6
+    return best_of(run, 5) / epochs * 1e6
 
 
 def torch_eager(x, y, h, epochs) -> float | None:
@@ -99,7 +112,7 @@ def torch_eager(x, y, h, epochs) -> float | None:
         ps = []
         for w, b in params:
             ps += [torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)]
-        opt = torch.optim.SGD(ps, lr=0.1)
+        opt = torch.optim.SGD(ps, lr=LR)
         for _ in range(epochs):
             a = xt
             for k in range(0, len(ps), 2):
@@ -112,7 +125,8 @@ def torch_eager(x, y, h, epochs) -> float | None:
     return best_of(run, 3) / epochs * 1e6
 
 
-def jax_cases(x, y, h, epochs, n_runs=1000) -> tuple[float | None, float | None]:
+def jax_cases(x, y, h, epochs, vmap_epochs, n_runs) -> tuple[float | None, float | None]:
+    """Whole loop under ``jax.jit``; and ``jit(vmap)`` over ``n_runs`` runs, per run."""
     try:
         import jax
         import jax.numpy as jnp
@@ -129,25 +143,47 @@ def jax_cases(x, y, h, epochs, n_runs=1000) -> tuple[float | None, float | None]
 
     grad = jax.grad(loss_fn)
 
-    def fit(ps):
+    def fit(ps, n_epochs):
         def body(_, ps):
-            return jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, ps, grad(ps))
+            return jax.tree_util.tree_map(lambda p, g: p - LR * g, ps, grad(ps))
 
-        return jax.lax.fori_loop(0, epochs, body, ps)
+        return jax.lax.fori_loop(0, n_epochs, body, ps)
 
-    single = jax.jit(fit)
     ps = [(jnp.asarray(w), jnp.asarray(b)) for w, b in init_params([2, h, h, 1], "normal", 0)]
+    single = jax.jit(lambda ps: fit(ps, epochs))
     jax.block_until_ready(single(ps))
-    t_single = best_of(lambda: jax.block_until_ready(single(ps)), 3) / epochs * 1e6
-    many = jax.jit(jax.vmap(fit))
+    t_single = best_of(lambda: jax.block_until_ready(single(ps)), 5) / epochs * 1e6
+    many = jax.jit(jax.vmap(lambda ps: fit(ps, vmap_epochs)))
     stacked = jax.tree_util.tree_map(lambda p: jnp.stack([p] * n_runs), ps)
     jax.block_until_ready(many(stacked))
-    t_many = best_of(lambda: jax.block_until_ready(many(stacked)), 2) / epochs / n_runs * 1e6
-    return t_single, t_many
+    t_many = best_of(lambda: jax.block_until_ready(many(stacked)), 2)
+    return t_single, t_many / vmap_epochs / n_runs * 1e6
+
+
+def compile_seconds() -> tuple[float, float]:
+    """Wall seconds of ``warm_up()`` in a fresh process: empty Numba cache, then filled."""
+    code = (
+        "import time, kernels; t = time.perf_counter(); kernels.warm_up(); "
+        "print(time.perf_counter() - t)"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = [
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            )
+            for _ in range(2)
+        ]
+    cold, warm = (float(r.stdout.split()[-1]) for r in runs)
+    return cold, warm
 
 
 def fmt(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:.2f}"
+    return "n/a" if v is None else f"{v:.2f}" if v < 100 else f"{v:.0f}"
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "n/a" if a is None or b is None else f"{a / b:.1f}x"
 
 
 def main() -> None:
@@ -157,44 +193,76 @@ def main() -> None:
     args = parser.parse_args()
     scale = 0.2 if args.quick else 1.0
     warm_up()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"{cpu_ghz():.2f} GHz; numpy {np.__version__}"
+        f"{cpu_ghz():.2f} GHz (nominal), load average {load:.1f}; numpy {np.__version__}, "
+        f"python {platform.python_version()}"
     )
+    # Ours and NumPy for every case first, then the peers: JAX's runtime keeps threads
+    # alive after its first call, which must not share the 2 cores with our timings.
+    data = {(name, h): make_dataset(name) for name, h in CASES}
+    epochs = {(name, h): int((20_000 if h <= 4 else 2_000) * scale) for name, h in CASES}
+    rows = {}
+    for case in CASES:
+        (x, y), ep = data[case], epochs[case]
+        rows[case] = {
+            "ours": ours(x, y, case[1], ep),
+            "numpy": numpy_ref(x, y, case[1], max(100, ep // 10)),
+        }
+    x, y = make_dataset("linear")
+    n_linear = len(y)
+    mb_epochs = int(5_000 * scale)
+    full = ours(x, y, 4, mb_epochs)
+    # an epoch: one full-set scoring pass + n/B updates of B samples each
+    batched = {b: ours(x, y, 4, max(100, mb_epochs // b), batch_size=b) for b in (16, 1)}
+    for case in CASES:
+        (x, y), ep = data[case], epochs[case]
+        row = rows[case]
+        row["torch"] = row["jax"] = row["vmap"] = None
+        if not args.no_peers:
+            row["torch"] = torch_eager(x, y, case[1], max(50, ep // 40))
+    for case in CASES:
+        (x, y), ep = data[case], epochs[case]
+        if not args.no_peers:
+            small = case[1] <= 4
+            rows[case]["jax"], rows[case]["vmap"] = jax_cases(
+                x,
+                y,
+                case[1],
+                epochs=max(200, ep // 4),
+                vmap_epochs=int((200 if small else 40) * max(scale, 0.5)),
+                n_runs=1000 if small else 100,
+            )
     print()
     print(
-        "| us per epoch (one run) | ours | NumPy | NumPy/ours | torch eager | JAX jit | "
-        "JAX vmap/run | lower bound | ours/bound |"
+        "| us per epoch, one run | ours | NumPy | torch eager (1 thread) | JAX jit | "
+        "JAX vmap, per run | lower bound | NumPy / ours | JAX jit / ours | ours / bound |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, h in CASES:
-        x, y = make_dataset(name)
-        epochs = int((20_000 if h <= 4 else 2_000) * scale)
-        t_ours = ours(x, y, h, epochs)
-        t_np = numpy_ref(x, y, h, max(200, epochs // 10))
-        t_torch = None if args.no_peers else torch_eager(x, y, h, max(100, epochs // 40))
-        t_jax, t_vmap = (
-            (None, None)
-            if args.no_peers
-            else jax_cases(x, y, h, max(200, epochs // 10), n_runs=1000 if h <= 4 else 100)
-        )
-        bound = lower_bound_us(len(y), h)
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for (name, h), row in rows.items():
+        n = len(data[name, h][1])
+        bound = lower_bound_us(n, h)
         print(
-            f"| H={h}, {name} (n={len(y)}) | {fmt(t_ours)} | {fmt(t_np)} | {t_np / t_ours:.0f}x "
-            f"| {fmt(t_torch)} | {fmt(t_jax)} | {fmt(t_vmap)} | {bound:.2f} | "
-            f"{t_ours / bound:.1f}x |"
+            f"| H={h}, {name} (n={n}) | {fmt(row['ours'])} | {fmt(row['numpy'])} | "
+            f"{fmt(row['torch'])} | {fmt(row['jax'])} | {fmt(row['vmap'])} | {bound:.2f} | "
+            f"{ratio(row['numpy'], row['ours'])} | {ratio(row['jax'], row['ours'])} | "
+            f"{ratio(row['ours'], bound)} |"
         )
     print()
-    x, y = make_dataset("linear")
-    epochs = int(5_000 * scale)
-    full = ours(x, y, 4, epochs)
-    print("| H=4, linear, per sample-update | us | vs full batch |")
-    print("|---|---|---|")
-    print(f"| full batch | {full / len(y) * 1e3:.1f} ns | 1.00x |")
-    for b in (16, 1):
-        t = ours(x, y, 4, epochs, batch_size=b)
-        # per epoch: one full scoring pass + n/B updates; cost per sample-update
-        print(f"| batch {b} | {t / len(y) * 1e3:.1f} ns | {t / full:.2f}x |")
+    print("| H=4, linear (n=100), SGD | us per epoch | ns per sample-update | vs full batch |")
+    print("|---|---|---|---|")
+    print(f"| full batch | {full:.2f} | {full / n_linear * 1e3:.1f} | 1.00x |")
+    for b, t in batched.items():
+        print(f"| batch {b} | {t:.2f} | {t / n_linear * 1e3:.1f} | {t / full:.2f}x |")
+    print()
+    cold, warm = compile_seconds()
+    print(
+        f"warm_up() in a fresh process: {cold:.1f} s with an empty Numba cache, {warm:.2f} s warm"
+    )
 
 
 if __name__ == "__main__":
