@@ -487,3 +487,82 @@ def backward(
         a = act[prev : prev + fan_in].reshape(-1)
         dp = delta[prev : prev + fan_in].reshape(-1)
         scale_by_derivative(hidden_code, a, dp, fan_in * m)
+
+
+@njit(**JIT_OPTIONS)
+def forward_one(
+    sizes: np.ndarray,
+    woff: np.ndarray,
+    boff: np.ndarray,
+    roff: np.ndarray,
+    theta: np.ndarray,
+    z: np.ndarray,
+    a: np.ndarray,
+    scratch: np.ndarray,
+    hidden_code: int,
+    out_code: int,
+) -> None:
+    """:func:`forward` for one sample (online training): ``z``, ``a`` hold a value per neuron.
+
+    With a single sample the tiled routines are mostly set-up (about 50 ns a call
+    for 4 neurons); here ``z += a_i W[i, :]`` runs along rows of W, which still
+    vectorises for wide layers. Measured: an online epoch of a 2-4-4-1 net on 100
+    samples 110 us through the tiled passes, 48 us here (40 us with libm's exp on
+    short rows, :data:`kernels.activations.SHORT_ROW`).
+    """
+    n_layers = sizes.shape[0] - 1
+    for layer in range(n_layers):
+        fan_in = sizes[layer]
+        fan_out = sizes[layer + 1]
+        first = roff[layer + 1]
+        zl = z[first : first + fan_out]
+        zl[:] = theta[boff[layer] : boff[layer] + fan_out]
+        for i in range(fan_in):
+            ai = a[roff[layer] + i]
+            w = theta[woff[layer] + i * fan_out : woff[layer] + (i + 1) * fan_out]
+            for j in range(fan_out):
+                zl[j] += ai * w[j]
+        code = out_code if layer == n_layers - 1 else hidden_code
+        activate_row(code, zl, a[first : first + fan_out], scratch, fan_out)
+
+
+@njit(**REDUCE_OPTIONS)
+def backward_one(
+    sizes: np.ndarray,
+    woff: np.ndarray,
+    boff: np.ndarray,
+    roff: np.ndarray,
+    theta: np.ndarray,
+    a: np.ndarray,
+    delta: np.ndarray,
+    grad: np.ndarray,
+    hidden_code: int,
+    use_bias: bool,
+) -> None:
+    """:func:`backward` for one sample: dW[i, :] = a_i delta, delta_prev_i = W[i, :] . delta."""
+    n_layers = sizes.shape[0] - 1
+    for layer in range(n_layers - 1, -1, -1):
+        fan_in = sizes[layer]
+        fan_out = sizes[layer + 1]
+        d = delta[roff[layer + 1] : roff[layer + 1] + fan_out]
+        db = grad[boff[layer] : boff[layer] + fan_out]
+        for j in range(fan_out):
+            db[j] = d[j] if use_bias else 0.0
+        prev = roff[layer]
+        for i in range(fan_in):
+            ai = a[prev + i]
+            start = woff[layer] + i * fan_out
+            dw = grad[start : start + fan_out]
+            for j in range(fan_out):
+                dw[j] = ai * d[j]
+        if layer == 0:
+            break
+        for i in range(fan_in):
+            start = woff[layer] + i * fan_out
+            w = theta[start : start + fan_out]
+            acc = 0.0
+            for j in range(fan_out):
+                acc += w[j] * d[j]
+            delta[prev + i] = acc
+        dp = delta[prev : prev + fan_in]
+        scale_by_derivative(hidden_code, a[prev : prev + fan_in], dp, fan_in)

@@ -25,7 +25,15 @@ from numba import njit
 from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, SIGMOID
 from kernels.init import init_params
 from kernels.losses import BCE, LOSSES, loss_and_delta
-from kernels.mlp import backward, forward, layout, pass_width, samples_outer
+from kernels.mlp import (
+    backward,
+    backward_one,
+    forward,
+    forward_one,
+    layout,
+    pass_width,
+    samples_outer,
+)
 from kernels.optimizers import OPTIMIZERS, step
 from kernels.options import JIT_OPTIONS
 
@@ -115,6 +123,9 @@ def _train(
     s2 = np.zeros(n_params)
     ybuf = np.empty(n)
     b_ybuf = np.empty(n)
+    # online training: one value per neuron (see kernels.mlp.forward_one)
+    z1, a1, d1, y1 = np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows), np.zeros(1)
+    scratch1 = np.zeros(n_rows, np.int64)
     order = np.arange(n)
     np.random.seed(seed)
     has_target = not math.isnan(target_loss)
@@ -140,6 +151,17 @@ def _train(
             continue
         if shuffle:
             np.random.shuffle(order)
+        if batch_size == 1:
+            for k in range(n):
+                for i in range(xt.shape[0]):
+                    a1[i] = xt[i, order[k]]
+                y1[0] = y[order[k]]
+                forward_one(sizes, woff, boff, roff, theta, z1, a1, scratch1, hidden_code, out_code)
+                loss_and_delta(loss_code, out_code, z1[out:], a1[out:], y1, d1[out:], 1)
+                backward_one(sizes, woff, boff, roff, theta, a1, d1, grad, hidden_code, use_bias)
+                t += 1
+                step(opt_code, theta, grad, s1, s2, lr, t)
+            continue
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
             _load_columns(sizes, xt, y, order, start, m, b_act, b_ybuf)
