@@ -7,11 +7,16 @@ compiled call) and :func:`kernels.train.predict`; the name tables
 config names to the small integer codes the compiled code branches on.
 """
 
-from kernels.activations import ACTIVATION_ALIASES, ACTIVATIONS, OUTPUT_ACTIVATIONS
-from kernels.init import INITS, init_params
-from kernels.losses import LOSSES
-from kernels.optimizers import OPTIMIZERS
-from kernels.train import TrainOutput, predict, train, warm_up
+from kernels.options import source_keyed_cache
+
+# Every kernel module is first imported here, so all of them cache under one folder
+# keyed on the kernels' sources (see source_keyed_cache).
+with source_keyed_cache():
+    from kernels.activations import ACTIVATION_ALIASES, ACTIVATIONS, OUTPUT_ACTIVATIONS
+    from kernels.init import INITS, init_params
+    from kernels.losses import LOSSES
+    from kernels.optimizers import OPTIMIZERS
+    from kernels.train import TrainOutput, predict, train, warm_up
 
 __all__ = [
     "ACTIVATIONS",

@@ -17,7 +17,15 @@
   apart and a zero init's symmetry broke (its cost is nil: one pass per update).
 """
 
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import numba
 
 JIT_OPTIONS: dict[str, Any] = {
     "nogil": True,
@@ -29,3 +37,38 @@ JIT_OPTIONS: dict[str, Any] = {
 REDUCE_OPTIONS: dict[str, Any] = {**JIT_OPTIONS, "fastmath": {"contract", "reassoc", "nsz"}}
 
 EXACT_OPTIONS: dict[str, Any] = {**JIT_OPTIONS, "fastmath": False}
+
+
+@contextmanager
+def source_keyed_cache() -> Iterator[None]:
+    """Point Numba's disk cache, while the kernels are defined, at a folder keyed on
+    a hash of every kernel source file.
+
+    Numba checks only the source of the file that defines a function: after an edit to
+    ``mlp.py`` alone, ``train.py``'s cached ``_train`` (which inlines ``mlp``) would be
+    loaded with the old code compiled in, silently. A folder per source hash makes any
+    edit to any kernel file a cold cache instead. The folder is
+    ``$NUMBA_CACHE_DIR/sweep-kernels-<hash>`` when the user set one, else
+    ``kernels/__pycache__/numba-<hash>``; older ``numba-*`` folders there are pruned.
+    The setting is restored on exit, so other Numba users in the process are unaffected
+    (each dispatcher fixes its cache folder when it is decorated).
+    """
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(numba.__version__.encode())
+    for source in sorted(here.glob("*.py")):
+        digest.update(source.name.encode() + source.read_bytes())
+    key = digest.hexdigest()[:16]
+    user_dir = os.environ.get("NUMBA_CACHE_DIR")
+    if user_dir:
+        folder = Path(user_dir) / f"sweep-kernels-{key}"
+    else:
+        folder = here / "__pycache__" / f"numba-{key}"
+        for old in folder.parent.glob("numba-*"):
+            if old != folder:
+                shutil.rmtree(old, ignore_errors=True)
+    previous = numba.config.CACHE_DIR
+    numba.config.CACHE_DIR = str(folder)
+    try:
+        yield
+    finally:
+        numba.config.CACHE_DIR = previous
