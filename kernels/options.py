@@ -66,9 +66,10 @@ def source_keyed_cache() -> Iterator[None]:
         for old in folder.parent.glob("numba-*"):
             if old != folder:
                 shutil.rmtree(old, ignore_errors=True)
-    previous = numba.config.CACHE_DIR
-    numba.config.CACHE_DIR = str(folder)
+    config: Any = numba.config  # its settings are set at run time: no static attributes
+    previous = config.CACHE_DIR
+    config.CACHE_DIR = str(folder)
     try:
         yield
     finally:
-        numba.config.CACHE_DIR = previous
+        config.CACHE_DIR = previous
