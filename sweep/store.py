@@ -552,6 +552,18 @@ class FolderPlan:
     new_grid: bool
 
 
+def _check_creatable(path: Path) -> None:
+    """UserError unless ``path`` can be created: its nearest existing ancestor must be a
+    writable folder (checked before any work, so a bad --out costs nothing)."""
+    ancestor = path.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UserError(f"{path}: cannot be created, {ancestor} is a file, not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UserError(f"{path}: cannot be created, {ancestor} is not writable")
+
+
 def plan_folder(
     out_dir: str | Path, *, grid_text: str, run_ids: set[str], fresh: bool
 ) -> FolderPlan:
@@ -565,7 +577,12 @@ def plan_folder(
     path = Path(out_dir)
     if path.exists() and not path.is_dir():
         raise UserError(f"{path}: exists and is not a folder; give --out a folder path")
-    if not path.exists() or not any(path.iterdir()):
+    if not path.exists():
+        _check_creatable(path)
+        return FolderPlan(path, None, False)
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserError(f"{path}: the folder is not writable; give --out a folder you can write")
+    if not any(path.iterdir()):
         return FolderPlan(path, None, False)
     if fresh:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -626,7 +643,10 @@ def open_folder(plan: FolderPlan, grid_text: str) -> Iterator[None]:
     if plan.move_aside is not None:
         with _try_lock(plan.path):
             os.replace(plan.path, plan.move_aside)
-    plan.path.mkdir(parents=True, exist_ok=True)
+    try:
+        plan.path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # what plan_folder cannot foresee (read-only mounts, /proc, ...)
+        raise UserError(f"{plan.path}: cannot create the results folder ({e.strerror})") from None
     with _try_lock(plan.path):
         grid = plan.path / GRID_FILE
         if not grid.exists() or plan.new_grid:

@@ -151,6 +151,19 @@ def test_bad_flags_are_one_line_exit_2(tmp_path, monkeypatch, capsys):
     assert sorted(os.listdir(tmp_path)) == ["lab.toml"]
 
 
+def test_a_results_path_that_cannot_be_made_is_one_line_exit_2(tmp_path):
+    (tmp_path / "lab.toml").write_text(GOOD)
+    (tmp_path / "results").write_text("a file where the results folder should go")
+    line = one_line_error(sweep(tmp_path, "run", "lab.toml", "--quiet"))
+    assert "results/lab" in line and "is a file" in line
+    assert (tmp_path / "results").read_text().startswith("a file")
+    (tmp_path / "taken").write_text("x")
+    line = one_line_error(sweep(tmp_path, "run", "lab.toml", "--out", "taken/sub", "--quiet"))
+    assert "taken/sub" in line
+    line = one_line_error(sweep(tmp_path, "run", "lab.toml", "--out", "/proc/sweep", "--quiet"))
+    assert "/proc/sweep" in line
+
+
 def test_a_folder_of_another_grid_is_refused_until_fresh_moves_it_aside(tmp_path):
     (tmp_path / "lab.toml").write_text(GOOD)
     assert sweep(tmp_path, "run", "lab.toml", "--quiet").returncode == 0
