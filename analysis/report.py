@@ -20,6 +20,7 @@ from analysis import figures
 from analysis.axes import label, ordered_values, title, varying_axes
 from analysis.load import Sweep, load
 from analysis.summarize import STATS, summarize
+from sweep.errors import UserError
 from sweep.grid import GridError, load_grid
 from sweep.store import GRID_FILE, read_manifest
 
@@ -125,12 +126,16 @@ def write_report(sweep_dir: str | Path, out_dir: str | Path | None = None) -> Re
     Raises
     ------
     ResultsError : the folder is missing or holds no run yet (nothing is written).
+    UserError : ``out_dir`` cannot be created.
     """
     folder = Path(sweep_dir)
     runs = load(folder)
     sweep = Sweep(folder, runs)
     out = Path(out_dir) if out_dir is not None else folder / "report"
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"{out}: cannot create the report folder ({e.strerror})") from None
     report = Report(page=out / "report.md")
     for stem, name, draw in plan(sweep):
         try:

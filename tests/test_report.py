@@ -97,6 +97,18 @@ def test_missing_or_empty_folder_is_one_line_exit_2(command: str, tmp_path: Path
     assert list(empty.iterdir()) == []
 
 
+def test_report_into_a_folder_that_cannot_be_made_is_one_line_exit_2(
+    small_sweep: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = sweep_cli("report", small_sweep, "--out", blocker / "report")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "cannot create the report folder" in result.stderr
+    assert blocker.read_text() == "not a folder"
+
+
 def test_show_prints_config_metrics_and_weights(small_sweep: Path) -> None:
     runs = analysis.load(small_sweep)
     row = runs[(runs["init"] == "zeros") & (runs["hidden_size"] == 8)].iloc[0]
