@@ -48,6 +48,10 @@ MANIFEST_FILE = "manifest.json"
 LOCK_FILE = ".lock"
 STATUSES = ("ok", "diverged", "failed")
 STAGES = ("init", "final")
+# Rows per batch when curves and weights are streamed (consolidation, readers): about
+# 6 MB of curves; a batch of 1M rows made a 100,000-run sweep's consolidation peak
+# ~150 MB higher (benchmarks/sweep_memory.py).
+BATCH_ROWS = 1 << 17
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -353,11 +357,20 @@ def _dedupe_runs(table: pa.Table) -> pa.Table:
     """Each run_id once: a finished row (ok/diverged) beats a failed one, else the first."""
     if table.num_rows == 0:
         return table
-    ids = np.asarray(table.column("run_id").to_pylist(), dtype=object)
+    # Integer codes of the ids (no Python strings: this runs over every run of a sweep).
+    codes = _codes(table.column("run_id"))
     failed = pc.equal(table.column("status"), "failed").to_numpy(zero_copy_only=False)
-    order = np.lexsort((np.arange(len(ids)), failed))
-    _, first = np.unique(ids[order], return_index=True)
+    order = np.lexsort((np.arange(len(codes)), failed))
+    _, first = np.unique(codes[order], return_index=True)
+    if len(first) == table.num_rows:  # no run twice (the usual case): no copy
+        return table
     return table.take(pa.array(np.sort(order[first])))
+
+
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Each value's index among the column's distinct values, as a numpy array."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    return encoded.indices.to_numpy(zero_copy_only=False)
 
 
 def _runs_arrow(sweep_dir: Path, columns: list[str] | None = None) -> pa.Table:
@@ -411,7 +424,7 @@ def done_run_ids(sweep_dir: str | Path, *, include_failed: bool = True) -> set[s
 
 
 def _iter_keyed(
-    sweep_dir: Path, kind: str, allowed: set[str], batch_rows: int = 1 << 20
+    sweep_dir: Path, kind: str, allowed: set[str], batch_rows: int = BATCH_ROWS
 ) -> Iterator[pa.RecordBatch]:
     """Batches of ``kind`` (curves or weights) for the runs in ``allowed``, each run once.
 
@@ -422,12 +435,9 @@ def _iter_keyed(
     the sets of run ids do).
     """
     schema = SCHEMAS[kind]
-    seen: set[str] = set()
-    mask: pa.Array | None = None
+    remaining = set(allowed)
     for path in _sources(sweep_dir, kind):
-        if mask is None:
-            mask = pa.array(sorted(allowed - seen), pa.string())
-        if len(mask) == 0:
+        if not remaining:
             return
         try:
             file = pq.ParquetFile(path)
@@ -436,13 +446,17 @@ def _iter_keyed(
         taken: set[str] = set()
         with file:
             for batch in file.iter_batches(batch_size=batch_rows):
-                chosen = batch.filter(pc.is_in(batch.column("run_id"), mask))
-                if chosen.num_rows:
-                    taken.update(pc.unique(chosen.column("run_id")).to_pylist())
-                    yield pa.Table.from_batches([chosen]).cast(schema).to_batches()[0]
-        if taken:  # a run's rows are all in one source: skip them in later sources
-            seen |= taken
-            mask = None
+                # Test the batch's few distinct ids against the set, not every row against
+                # an Arrow value set of the whole sweep (which is hashed anew on each call).
+                ids = pc.unique(batch.column("run_id")).to_pylist()
+                keep = [rid for rid in ids if rid in remaining]
+                if not keep:
+                    continue
+                if len(keep) < len(ids):
+                    batch = batch.filter(pc.is_in(batch.column("run_id"), pa.array(keep)))
+                taken.update(keep)
+                yield pa.Table.from_batches([batch]).cast(schema).to_batches()[0]
+        remaining -= taken  # a run's rows are all in one source: skip them in later sources
 
 
 def _finished_ids(sweep_dir: Path) -> set[str]:
@@ -511,8 +525,8 @@ def consolidate(sweep_dir: str | Path, *, order: list[str] | None = None) -> boo
         return bool(stale)
     runs = _runs_arrow(sweep_dir)
     if order is not None:
-        position = {rid: i for i, rid in enumerate(order)}
-        ranks = [position.get(rid, len(order)) for rid in runs.column("run_id").to_pylist()]
+        ranks = pc.index_in(runs.column("run_id"), value_set=pa.array(order, pa.string()))
+        ranks = pc.fill_null(ranks, len(order)).to_numpy()
         runs = runs.take(pa.array(np.argsort(ranks, kind="stable")))
     finished = set(
         runs.filter(pc.not_equal(runs.column("status"), "failed")).column("run_id").to_pylist()

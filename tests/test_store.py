@@ -158,6 +158,15 @@ def test_each_run_once_across_consolidated_file_and_parts(tmp_path):
     assert len(weights) == 2 * sum(len(c.hidden) + 1 for c in CONFIGS)
 
 
+def test_consolidate_sorts_runs_by_order_with_unknown_ids_last(tmp_path):
+    store.write_part(tmp_path, chunk(CONFIGS))
+    ids = [run_id(c) for c in CONFIGS]
+    order = [ids[2], ids[0]]  # the others are not in the order: last, as they were
+    store.consolidate(tmp_path, order=order)
+    rest = [rid for rid in ids if rid not in order]
+    assert pd.read_parquet(tmp_path / "runs.parquet").run_id.tolist() == order + rest
+
+
 def test_a_finished_row_replaces_a_failed_one(tmp_path):
     cfg = CONFIGS[0]
     rid = run_id(cfg)
