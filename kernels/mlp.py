@@ -514,10 +514,12 @@ def forward_one(
     """:func:`forward` for one sample (online training): ``z``, ``a`` hold a value per neuron.
 
     With a single sample the tiled routines are mostly set-up (about 50 ns a call
-    for 4 neurons); here ``z += a_i W[i, :]`` runs along rows of W, which still
-    vectorises for wide layers. Measured: an online epoch of a 2-4-4-1 net on 100
-    samples 110 us through the tiled passes, 48 us here (40 us with libm's exp on
-    short rows, :data:`kernels.activations.SHORT_ROW`).
+    for 4 neurons). A wide layer runs ``z += a_i W[i, :]`` along rows of W, which
+    still vectorises; a layer under :data:`kernels.activations.SHORT_ROW` neurons
+    takes one neuron at a time, its sum in a register and its activation inlined
+    (an ``activate_row`` call on 4 values is mostly set-up too). Measured, online
+    epoch of a 2-4-4-1 net on 100 samples: 110 us through the tiled passes, 40 us
+    along rows of W, 30 us one neuron at a time (benchmarks/README.md).
     """
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers):
