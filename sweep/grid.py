@@ -76,8 +76,22 @@ class GridError(ValueError):
 
 
 @dataclass(frozen=True)
-class SweepSpec:
-    """A validated grid file, expanded.
+class SweepSettings:
+    """The ``[sweep]`` table of a grid file, validated (defaults filled in)."""
+
+    name: str
+    seeds: tuple[int, ...]
+    n_jobs: int
+    backend: str | None
+    scheduler: str | None
+    record_every: int
+    chunk_size: int | None
+    description: str
+
+
+@dataclass(frozen=True)
+class SweepSpec(SweepSettings):
+    """A validated grid file, expanded: its ``[sweep]`` settings and its runs.
 
     ``runs`` are in a stable order: grids in file order; within a grid the cartesian
     product of its axes in the order they are written (first key outermost), seeds
@@ -89,14 +103,6 @@ class SweepSpec:
 
     path: Path
     text: str
-    name: str
-    seeds: tuple[int, ...]
-    n_jobs: int
-    backend: str | None
-    scheduler: str | None
-    record_every: int
-    chunk_size: int | None
-    description: str
     axes: dict[str, list[Any]]
     runs: list[RunConfig]
     n_duplicates: int
@@ -421,23 +427,11 @@ def _table(file: _File, doc: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-@dataclass(frozen=True)
-class _Settings:
-    name: str
-    seeds: tuple[int, ...]
-    n_jobs: int
-    backend: str | None
-    scheduler: str | None
-    record_every: int
-    chunk_size: int | None
-    description: str
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _read_sweep(file: _File, table: dict[str, Any]) -> _Settings:
+def _read_sweep(file: _File, table: dict[str, Any]) -> SweepSettings:
     for key in table:
         if key not in SWEEP_KEYS:
             raise _unknown_key(file, "sweep", 0, key)
@@ -509,7 +503,9 @@ def _read_sweep(file: _File, table: dict[str, Any]) -> _Settings:
     if not isinstance(description, str):
         raise bad("description", description)
 
-    return _Settings(name, seeds, n_jobs, backend, scheduler, record_every, chunk_size, description)
+    return SweepSettings(
+        name, seeds, n_jobs, backend, scheduler, record_every, chunk_size, description
+    )
 
 
 def _read_fixed(file: _File, table: dict[str, Any]) -> dict[str, Any]:
