@@ -504,9 +504,11 @@ def prediction(
     return fig
 
 
-def _scatter(ax: Axes, x: np.ndarray, labels: np.ndarray) -> None:
+def _scatter(ax: Axes, x: np.ndarray, labels: np.ndarray, *, small: bool = False) -> None:
+    """The points coloured by class; ``small`` for the panels of a grid of boundaries."""
     colours = np.array(CLASS_COLOURS)[labels]
-    ax.scatter(x[:, 0], x[:, 1], c=colours, s=30, edgecolors="black", linewidths=0.5, zorder=3)
+    size, edge, width = (9, "white", 0.3) if small else (30, "black", 0.5)
+    ax.scatter(x[:, 0], x[:, 1], c=colours, s=size, edgecolors=edge, linewidths=width, zorder=3)
 
 
 def _class_handles() -> list[Patch]:
@@ -609,7 +611,7 @@ def boundary_grid(
                 alpha=0.6,
                 zorder=0,
             )
-            _scatter_small(ax, x, y.reshape(-1).astype(int))
+            _scatter(ax, x, y.reshape(-1).astype(int), small=True)
             k, n = int(cell["converged"].sum()), len(cell)
             ax.set_title(f"{name}\n{k}/{n} seeds converged", fontsize=8)
     for i, rv in enumerate(row_values):
@@ -632,11 +634,6 @@ def boundary_grid(
     )
     save(fig, path)
     return fig
-
-
-def _scatter_small(ax: Axes, x: np.ndarray, labels: np.ndarray) -> None:
-    colours = np.array(CLASS_COLOURS)[labels]
-    ax.scatter(x[:, 0], x[:, 1], c=colours, s=9, edgecolors="white", linewidths=0.3, zorder=3)
 
 
 # --------------------------------------------------------------------------- 5 symmetry
