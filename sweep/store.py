@@ -383,10 +383,6 @@ def _runs_arrow(sweep_dir: Path, columns: list[str] | None = None) -> pa.Table:
     return table if columns is None else table.select(columns)
 
 
-def _is_in(column: str, ids: Iterable[str]) -> Any:
-    return pc.field(column).isin(pa.array(sorted(ids), pa.string()))
-
-
 def read_runs(sweep_dir: str | Path, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
     """Every run of a sweep (consolidated and in parts), each ``run_id`` once.
 
