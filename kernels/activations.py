@@ -88,6 +88,12 @@ def sigmoid_row(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
         for s in range(m):
             a[s] = 1.0 / (1.0 + math.exp(-z[s]))
         return
+    sigmoid_vector(z, a, bits, m)
+
+
+@njit(**JIT_OPTIONS)
+def sigmoid_vector(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
+    """:func:`sigmoid_row` by the vectorisable exp at any length (no libm for short rows)."""
     expm1_parts(z, -1.0, np.bool_(False), a, bits, m)
     two_k = bits.view(np.float64)
     for s in range(m):
@@ -109,6 +115,12 @@ def tanh_row(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
         for s in range(m):
             a[s] = math.tanh(z[s])
         return
+    tanh_vector(z, a, bits, m)
+
+
+@njit(**JIT_OPTIONS)
+def tanh_vector(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
+    """:func:`tanh_row` by the vectorisable expm1 at any length."""
     expm1_parts(z, 2.0, np.bool_(True), a, bits, m)
     two_k = bits.view(np.float64)
     for s in range(m):
@@ -135,6 +147,21 @@ def activate_row(code: int, z: np.ndarray, a: np.ndarray, scratch: np.ndarray, m
     else:
         for s in range(m):
             a[s] = z[s]
+
+
+@njit(**JIT_OPTIONS)
+def activate_lanes(code: int, z: np.ndarray, a: np.ndarray, scratch: np.ndarray, m: int) -> None:
+    """:func:`activate_row` over one neuron's lanes (:mod:`kernels.lockstep`).
+
+    The same formula for every length: a lane's value must not depend on how many
+    other runs share the call, so short rows never switch to libm here.
+    """
+    if code == SIGMOID:
+        sigmoid_vector(z, a, scratch, m)
+    elif code == TANH:
+        tanh_vector(z, a, scratch, m)
+    else:
+        activate_row(code, z, a, scratch, m)
 
 
 @njit(**JIT_OPTIONS)

@@ -75,3 +75,58 @@ def step(
             s1[k] = ADAM_BETA1 * s1[k] + (1.0 - ADAM_BETA1) * grad[k]
             s2[k] = ADAM_BETA2 * s2[k] + (1.0 - ADAM_BETA2) * grad[k] * grad[k]
             theta[k] -= step_size * s1[k] / (math.sqrt(s2[k]) / root_bc2 + ADAM_EPS)
+
+
+@njit(**EXACT_OPTIONS)
+def step_lanes(
+    code: int,
+    theta: np.ndarray,
+    grad: np.ndarray,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    lr: np.ndarray,
+    t: int,
+    scratch: np.ndarray,
+    m: int,
+) -> None:
+    """:func:`step` for runs in lockstep: a row per parameter, a column (lane) per run.
+
+    The first ``m`` lanes are updated, each with its own ``lr[r]``, by exactly the
+    arithmetic :func:`step` does for one run; ``scratch`` holds Adam's per-lane step
+    size.
+    """
+    n = theta.shape[0]
+    if code == SGD:
+        for k in range(n):
+            p, g = theta[k], grad[k]
+            for r in range(m):
+                p[r] -= lr[r] * g[r]
+    elif code == MOMENTUM:
+        for k in range(n):
+            p, g, b = theta[k], grad[k], s1[k]
+            for r in range(m):
+                b[r] = MOMENTUM_COEF * b[r] + g[r]
+                p[r] -= lr[r] * b[r]
+    elif code == ADAGRAD:
+        for k in range(n):
+            p, g, acc = theta[k], grad[k], s1[k]
+            for r in range(m):
+                acc[r] += g[r] * g[r]
+                p[r] -= lr[r] * g[r] / (math.sqrt(acc[r]) + ADAGRAD_EPS)
+    elif code == RMSPROP:
+        for k in range(n):
+            p, g, v = theta[k], grad[k], s1[k]
+            for r in range(m):
+                v[r] = RMSPROP_ALPHA * v[r] + (1.0 - RMSPROP_ALPHA) * g[r] * g[r]
+                p[r] -= lr[r] * g[r] / (math.sqrt(v[r]) + RMSPROP_EPS)
+    else:
+        bc1 = 1.0 - ADAM_BETA1**t
+        root_bc2 = math.sqrt(1.0 - ADAM_BETA2**t)
+        for r in range(m):
+            scratch[r] = lr[r] / bc1
+        for k in range(n):
+            p, g, mom, v = theta[k], grad[k], s1[k], s2[k]
+            for r in range(m):
+                mom[r] = ADAM_BETA1 * mom[r] + (1.0 - ADAM_BETA1) * g[r]
+                v[r] = ADAM_BETA2 * v[r] + (1.0 - ADAM_BETA2) * g[r] * g[r]
+                p[r] -= scratch[r] * mom[r] / (math.sqrt(v[r]) / root_bc2 + ADAM_EPS)

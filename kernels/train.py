@@ -12,8 +12,9 @@ pattern). Conventions the rest of the tool relies on:
   ``stop_at_target``), without that epoch's update, or at the first non-finite loss
   (``diverged``); either way ``len(loss) == epochs_run == e + 1`` and the returned
   weights are the ones that scored ``loss[e]``.
-- Mini-batches are reshuffled every epoch from ``seed`` (Numba's own generator,
-  seeded inside the kernel, so the order is the same in every process).
+- Mini-batches are reshuffled every epoch from ``seed`` by :mod:`kernels.rng` (a
+  generator per run, so the order is the same in every process and in both this
+  kernel and :mod:`kernels.lockstep`).
 """
 
 import math
@@ -36,6 +37,8 @@ from kernels.mlp import (
 )
 from kernels.optimizers import OPTIMIZERS, step
 from kernels.options import JIT_OPTIONS
+from kernels.rng import seed_state
+from kernels.rng import shuffle as shuffle_order
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -127,7 +130,8 @@ def _train(
     z1, a1, d1, y1 = np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows), np.zeros(1)
     scratch1 = np.zeros(n_rows, np.int64)
     order = np.arange(n)
-    np.random.seed(seed)
+    state = np.empty(1, np.uint64)
+    state[0] = seed_state(seed)
     has_target = not math.isnan(target_loss)
     convergence = -1
     t = 0
@@ -150,7 +154,7 @@ def _train(
             step(opt_code, theta, grad, s1, s2, lr, t)
             continue
         if shuffle:
-            np.random.shuffle(order)
+            shuffle_order(order, state, 0)
         if batch_size == 1:
             for k in range(n):
                 for i in range(xt.shape[0]):

@@ -24,6 +24,7 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,47 @@ def flat(params: naive.Params) -> np.ndarray:
     return np.concatenate([np.concatenate([w.ravel(), b]) for w, b in params])
 
 
+Trainer = Callable[..., Any]
+
+
+def in_lockstep(x: np.ndarray, y: np.ndarray, params: naive.Params, **kw: Any) -> Any:
+    """``kernels.train`` through ``kernels.train_many``: the run is the last of three.
+
+    The first of the others has a target it meets at once (when runs stop at their
+    target) and leaves after epoch 0, so the run is moved into its lane; the second
+    has its own weights, learning rate and seed. What the run gets must not depend on
+    them.
+    """
+    lr = kw.pop("lr", 0.1)
+    seed = kw.pop("seed", 0)
+    target = kw.pop("target_loss", None)
+    rng = np.random.default_rng(7)
+    others = [
+        [(rng.normal(size=w.shape), rng.normal(size=b.shape)) for w, b in params] for _ in "ab"
+    ]
+    outs = kernels.train_many(
+        x,
+        y,
+        [*others, params],
+        lr=[lr, lr / 2, lr],
+        seed=[seed + 1, seed + 2, seed],
+        target_loss=[1e9, target, target],
+        **kw,
+    )
+    if kw.get("stop_at_target", True):
+        assert outs[0].epochs_run == 1
+    return outs[2]
+
+
+TRAINERS: dict[str, Trainer] = {"one": kernels.train, "lockstep": in_lockstep}
+
+
+@pytest.fixture(params=list(TRAINERS))
+def train(request: pytest.FixtureRequest) -> Trainer:
+    """Each kernel in turn: one run alone, or a run among others in lockstep."""
+    return TRAINERS[request.param]
+
+
 def assert_weights_close(actual: naive.Params, expected: naive.Params) -> None:
     assert [w.shape for w, _ in actual] == [w.shape for w, _ in expected]
     assert_allclose(flat(actual), flat(expected), rtol=RTOL, atol=WEIGHT_ATOL)
@@ -106,14 +148,19 @@ def reference_window(x: np.ndarray, y: np.ndarray, params: naive.Params, **kw: A
 
 
 def assert_kernel_matches(
-    x: np.ndarray, y: np.ndarray, params: naive.Params, oracle: Any = naive.train, **kw: Any
+    x: np.ndarray,
+    y: np.ndarray,
+    params: naive.Params,
+    oracle: Any = naive.train,
+    train: Trainer = kernels.train,
+    **kw: Any,
 ) -> None:
     """``kernels.train`` (no shuffling) agrees with ``oracle``, both from ``params``.
 
     Over the whole run when possible, else over the reference's well-conditioned window
     (module docstring).
     """
-    out = kernels.train(x, y, params, shuffle=False, **kw)
+    out = train(x, y, params, shuffle=False, **kw)
     ref = oracle(x, y, params, **kw)
     try:
         assert_run_close(out, ref.loss, ref.accuracy, ref.weights)
@@ -123,7 +170,7 @@ def assert_kernel_matches(
         if window >= len(ref.loss):
             raise  # well conditioned throughout: a real disagreement
     assert window >= MIN_WINDOW, f"ill-conditioned after {window} epochs: choose another lr"
-    out = kernels.train(x, y, params, shuffle=False, **{**kw, "epochs": window})
+    out = train(x, y, params, shuffle=False, **{**kw, "epochs": window})
     assert_run_close(out, ref.loss[:window], ref.accuracy[:window], ref.history[window])
 
 
@@ -135,7 +182,7 @@ def assert_kernel_matches(
 @pytest.mark.parametrize(("loss", "output_activation"), LOSS_OUTPUTS)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_full_batch_matches_reference(
-    activation: str, loss: str, output_activation: str, optimizer: str, depth: int
+    train: Trainer, activation: str, loss: str, output_activation: str, optimizer: str, depth: int
 ) -> None:
     x, y = make_data()
     params = make_params(depth)
@@ -147,9 +194,9 @@ def test_full_batch_matches_reference(
         lr=LR[optimizer],
         epochs=EPOCHS,
     )
-    assert_kernel_matches(x, y, params, **kw)
+    assert_kernel_matches(x, y, params, train=train, **kw)
     # The comparison is not vacuous: the run trained.
-    out = kernels.train(x, y, params, **kw)
+    out = train(x, y, params, **kw)
     assert np.abs(flat(out.weights) - flat(params)).max() > 1e-3
 
 
@@ -165,7 +212,12 @@ def test_full_batch_matches_reference(
     ],
 )
 def test_mini_batch_and_online_match_reference(
-    activation: str, loss: str, output_activation: str, batch_size: int, optimizer: str
+    train: Trainer,
+    activation: str,
+    loss: str,
+    output_activation: str,
+    batch_size: int,
+    optimizer: str,
 ) -> None:
     # 12 samples in batches of 5 leave a last batch of 2: a partial batch is averaged
     # over its own size. Unshuffled, so the reference can take the same batches.
@@ -174,6 +226,7 @@ def test_mini_batch_and_online_match_reference(
         x,
         y,
         make_params(2),
+        train=train,
         activation=activation,
         output_activation=output_activation,
         loss=loss,
@@ -185,31 +238,31 @@ def test_mini_batch_and_online_match_reference(
 
 
 @pytest.mark.parametrize("batch_size", [None, 12, 100])
-def test_shuffle_is_irrelevant_in_full_batch(batch_size: int | None) -> None:
+def test_shuffle_is_irrelevant_in_full_batch(train: Trainer, batch_size: int | None) -> None:
     x, y = make_data()
     params = make_params(2)
     ref = naive.train(x, y, params, optimizer="adam", lr=0.01, epochs=EPOCHS)
-    out = kernels.train(
+    out = train(
         x, y, params, optimizer="adam", lr=0.01, epochs=EPOCHS, batch_size=batch_size, seed=5
     )
     assert_run_close(out, ref.loss, ref.accuracy, ref.weights)
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_without_bias_biases_stay_zero(optimizer: str) -> None:
+def test_without_bias_biases_stay_zero(train: Trainer, optimizer: str) -> None:
     x, y = make_data()
     params = make_params(3)  # non-zero biases given: bias=False must zero them
     kw: dict[str, Any] = dict(optimizer=optimizer, lr=LR[optimizer], epochs=EPOCHS)
-    out = kernels.train(x, y, params, bias=False, **kw)
+    out = train(x, y, params, bias=False, **kw)
     for _, b in out.weights:
         assert_array_equal(b, 0.0)
-    assert_kernel_matches(x, y, params, bias=False, **kw)
-    with_bias = kernels.train(x, y, params, bias=True, **kw)
+    assert_kernel_matches(x, y, params, train=train, bias=False, **kw)
+    with_bias = train(x, y, params, bias=True, **kw)
     assert not np.allclose(with_bias.loss, out.loss)
 
 
 @pytest.mark.parametrize("stop_at_target", [True, False])
-def test_target_loss_semantics_match_reference(stop_at_target: bool) -> None:
+def test_target_loss_semantics_match_reference(train: Trainer, stop_at_target: bool) -> None:
     x, y = make_data()
     params = make_params(2)
     kw: dict[str, Any] = dict(activation="tanh", loss="bce", optimizer="momentum", lr=0.05)
@@ -217,7 +270,7 @@ def test_target_loss_semantics_match_reference(stop_at_target: bool) -> None:
     # A target between a new low of the loss after epoch 100 and every loss before it.
     first = next(e for e in range(100, EPOCHS) if free.loss[e] < free.loss[:e].min())
     target = (free.loss[first] + free.loss[:first].min()) / 2
-    out = kernels.train(
+    out = train(
         x, y, params, epochs=EPOCHS, target_loss=target, stop_at_target=stop_at_target, **kw
     )
     ref = naive.train(
@@ -233,20 +286,20 @@ def test_target_loss_semantics_match_reference(stop_at_target: bool) -> None:
         assert out.loss[-1] < target <= out.loss[:-1].min()
 
 
-def test_a_target_never_reached_is_no_convergence() -> None:
+def test_a_target_never_reached_is_no_convergence(train: Trainer) -> None:
     x, y = make_data()
-    out = kernels.train(x, y, make_params(1), lr=0.2, epochs=50, target_loss=1e-6)
+    out = train(x, y, make_params(1), lr=0.2, epochs=50, target_loss=1e-6)
     assert out.convergence_epoch is None
     assert out.epochs_run == 50
 
 
-def test_divergence_stops_at_the_first_non_finite_loss() -> None:
+def test_divergence_stops_at_the_first_non_finite_loss(train: Trainer) -> None:
     x, y = make_data()
     params = make_params(2)
     kw: dict[str, Any] = dict(
         activation="identity", output_activation="identity", lr=3.0, epochs=EPOCHS
     )
-    out = kernels.train(x, y, params, **kw)
+    out = train(x, y, params, **kw)
     ref = naive.train(x, y, params, **kw)
     assert out.diverged and ref.diverged
     assert out.epochs_run == ref.epochs_run == len(out.loss) < EPOCHS
@@ -257,7 +310,7 @@ def test_divergence_stops_at_the_first_non_finite_loss() -> None:
     with np.errstate(all="ignore"):
         yhat = kernels.predict(x, out.weights, activation="identity", output_activation="identity")
         assert not np.isfinite(np.mean((yhat - y) ** 2))
-    finite_run = kernels.train(x, y, params, **{**kw, "lr": 0.01})
+    finite_run = train(x, y, params, **{**kw, "lr": 0.01})
     assert not finite_run.diverged and np.isfinite(finite_run.loss).all()
 
 
@@ -413,31 +466,31 @@ def test_cached_kernels_compute_what_fresh_ones_do(
     assert fresh[k] == cached[k]
 
 
-def test_shuffling_depends_on_the_seed_only() -> None:
+def test_shuffling_depends_on_the_seed_only(train: Trainer) -> None:
     x, y = make_data(n=30, seed=4)
     params = make_params(2)
     kw: dict[str, Any] = dict(lr=0.5, epochs=100, batch_size=4)
-    a = kernels.train(x, y, params, seed=1, **kw)
-    b = kernels.train(x, y, params, seed=1, **kw)
-    c = kernels.train(x, y, params, seed=2, **kw)
-    unshuffled = kernels.train(x, y, params, seed=1, shuffle=False, **kw)
+    a = train(x, y, params, seed=1, **kw)
+    b = train(x, y, params, seed=1, **kw)
+    c = train(x, y, params, seed=2, **kw)
+    unshuffled = train(x, y, params, seed=1, shuffle=False, **kw)
     assert a.loss.tobytes() == b.loss.tobytes()
     assert flat(a.weights).tobytes() == flat(b.weights).tobytes()
     assert not np.array_equal(a.loss, c.loss)
     assert not np.array_equal(a.loss, unshuffled.loss)
     # shuffle=False ignores the seed.
-    other_seed = kernels.train(x, y, params, seed=2, shuffle=False, **kw)
+    other_seed = train(x, y, params, seed=2, shuffle=False, **kw)
     assert unshuffled.loss.tobytes() == other_seed.loss.tobytes()
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_zero_init_keeps_hidden_units_identical(optimizer: str) -> None:
+def test_zero_init_keeps_hidden_units_identical(train: Trainer, optimizer: str) -> None:
     """The lab's symmetry: from all-zero weights every unit of a layer gets the same
     gradient, so the units stay copies of each other; a random init breaks it."""
     x, y = make_data(n=13)  # 6 of 13 in class 1: with 6 of 12 a zero net is at a fixed point
     sizes = [2, 4, 4, 1]
     kw: dict[str, Any] = dict(optimizer=optimizer, lr=LR[optimizer] * 5, epochs=300)
-    out = kernels.train(x, y, kernels.init_params(sizes, "zeros", 0), **kw)
+    out = train(x, y, kernels.init_params(sizes, "zeros", 0), **kw)
     (w1, b1), (w2, b2), (w3, _) = out.weights
     assert np.abs(w1).max() > 1e-7 and np.abs(w3).max() > 1e-2  # they did learn
     assert_array_equal(w1, w1[:, :1].repeat(4, axis=1))  # all columns the same
@@ -445,7 +498,7 @@ def test_zero_init_keeps_hidden_units_identical(optimizer: str) -> None:
     assert_array_equal(w2, w2[0, 0])  # same columns, and same rows (identical inputs)
     assert_array_equal(b2, b2[0])
     assert_array_equal(w3, w3[0, 0])
-    (r1, _), (r2, _), _ = kernels.train(x, y, kernels.init_params(sizes, "normal", 0), **kw).weights
+    (r1, _), (r2, _), _ = train(x, y, kernels.init_params(sizes, "normal", 0), **kw).weights
     assert not np.allclose(r1, r1[:, :1])
     assert not np.allclose(r2, r2[:, :1])
 

@@ -1,0 +1,137 @@
+"""Runs trained in lockstep (kernels.train_many) are each what they are alone, to the bit.
+
+Their agreement with the NumPy reference is tested with every other kernel test
+(tests/test_kernels.py runs each case through both kernels); here: a run's numbers do
+not depend on how many runs share the call, on its lane, or on the others stopping.
+"""
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import kernels
+from sweep.datasets import make_dataset
+
+GROUP = 13  # not a multiple of any vector width: lanes land in vector bodies and remainders
+CASES: list[dict[str, Any]] = [
+    dict(activation="sigmoid", optimizer="sgd"),
+    dict(activation="tanh", optimizer="adam", loss="bce", batch_size=7),
+    dict(activation="relu", optimizer="rmsprop", loss="mae", batch_size=1),
+    dict(activation="leaky_relu", optimizer="momentum", output_activation="identity"),
+    dict(activation="identity", optimizer="adagrad", batch_size=16, bias=False),
+]
+
+
+def group(sizes: list[int], runs: int) -> dict[str, Any]:
+    """Inits, learning rates, seeds and targets of ``runs`` runs: some meet their target
+    early, some diverge (a huge learning rate), the rest run every epoch."""
+    rng = np.random.default_rng(3)
+    lrs = rng.choice([0.01, 0.1, 1.0, 1e3], size=runs)
+    return dict(
+        inits=[kernels.init_params(sizes, "normal", int(s)) for s in rng.integers(0, 99, runs)],
+        lr=lrs.tolist(),
+        seed=rng.integers(0, 2**31, runs).tolist(),
+        target_loss=[(0.5, 0.249, None)[k % 3] for k in range(runs)],
+    )
+
+
+def digest(out: kernels.TrainOutput) -> tuple[bytes, bytes, bytes, int, int | None, bool]:
+    flat = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in out.weights])
+    return (
+        out.loss.tobytes(),
+        out.accuracy.tobytes(),
+        flat.tobytes(),
+        out.epochs_run,
+        out.convergence_epoch,
+        out.diverged,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['activation']}-{c['optimizer']}")
+def test_a_run_is_the_same_alone_in_a_group_and_in_any_lane(case: dict[str, Any]) -> None:
+    x, y = make_dataset("xor")
+    g = group([2, 4, 3, 1], GROUP)
+    together = kernels.train_many(
+        x,
+        y,
+        g["inits"],
+        epochs=300,
+        lr=g["lr"],
+        seed=g["seed"],
+        target_loss=g["target_loss"],
+        **case,
+    )
+    reverse = slice(None, None, -1)
+    backwards = kernels.train_many(
+        x,
+        y,
+        g["inits"][reverse],
+        epochs=300,
+        lr=g["lr"][reverse],
+        seed=g["seed"][reverse],
+        target_loss=g["target_loss"][reverse],
+        **case,
+    )
+    # Runs left at different epochs (met their target or diverged): lanes moved.
+    assert len({o.epochs_run for o in together}) >= 2
+    for k in range(GROUP):
+        alone = kernels.train_many(
+            x,
+            y,
+            [g["inits"][k]],
+            epochs=300,
+            lr=g["lr"][k],
+            seed=g["seed"][k],
+            target_loss=g["target_loss"][k],
+            **case,
+        )[0]
+        assert digest(together[k]) == digest(alone) == digest(backwards[GROUP - 1 - k])
+
+
+def test_runs_that_differ_differ() -> None:
+    """Each lane really has its own learning rate and seed (the bitwise test above would
+    also pass if every lane computed lane 0)."""
+    x, y = make_dataset("linear")
+    init = kernels.init_params([2, 4, 4, 1], "normal", 0)
+    a, b, c = kernels.train_many(
+        x, y, [init] * 3, lr=[0.5, 0.5, 1.0], seed=[1, 2, 1], epochs=20, batch_size=10
+    )
+    assert not np.array_equal(a.loss, b.loss)  # another shuffle
+    assert not np.array_equal(a.loss, c.loss)  # another learning rate
+    assert a.loss[0] == b.loss[0] == c.loss[0]  # the same start
+
+
+def test_the_one_run_kernel_agrees() -> None:
+    x, y = make_dataset("linear")
+    g = group([2, 8, 1], 5)
+    outs = kernels.train_many(x, y, g["inits"], lr=0.3, epochs=200, batch_size=8, seed=g["seed"])
+    for k, out in enumerate(outs):
+        one = kernels.train(
+            x, y, g["inits"][k], lr=0.3, epochs=200, batch_size=8, seed=g["seed"][k]
+        )
+        np.testing.assert_allclose(out.loss, one.loss, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("inits", "kw", "message"),
+    [
+        ("mixed", {}, r"run 1: net \[2, 3, 1\] differs from run 0's \[2, 4, 1\]"),
+        ("same", {"lr": [0.1, 0.2, 0.3]}, r"lr must be one value or 2 \(one per run\), got 3"),
+        ("same", {"lr": [0.1, -1.0]}, "lr must be positive numbers, got -1.0"),
+        ("same", {"seed": [1]}, r"seed must be one value or 2 \(one per run\), got 1"),
+        ("same", {"optimizer": "lbfgs"}, "optimizer must be one of"),
+        ("same", {"loss": "bce", "output_activation": "identity"}, "needs output_activation"),
+    ],
+)
+def test_bad_arguments_are_refused(inits: str, kw: dict[str, Any], message: str) -> None:
+    x, y = make_dataset("xor")
+    first = kernels.init_params([2, 4, 1], "normal", 0)
+    second = kernels.init_params([2, 3, 1] if inits == "mixed" else [2, 4, 1], "normal", 1)
+    with pytest.raises(ValueError, match=message):
+        kernels.train_many(x, y, [first, second], epochs=5, **kw)
+
+
+def test_no_runs_is_no_results() -> None:
+    x, y = make_dataset("xor")
+    assert kernels.train_many(x, y, [], epochs=5) == []
