@@ -14,7 +14,7 @@ from kernels.options import source_keyed_cache
 with source_keyed_cache():
     from kernels.activations import ACTIVATION_ALIASES, ACTIVATIONS, OUTPUT_ACTIVATIONS
     from kernels.init import INITS, init_params
-    from kernels.lockstep import train_many
+    from kernels.lockstep import prefers_lockstep, train_many
     from kernels.losses import LOSSES
     from kernels.optimizers import OPTIMIZERS
     from kernels.train import TrainOutput, predict, train, warm_up
@@ -29,6 +29,7 @@ __all__ = [
     "TrainOutput",
     "init_params",
     "predict",
+    "prefers_lockstep",
     "train",
     "train_many",
     "warm_up",

@@ -286,7 +286,7 @@ def _train_many(
     loss_code: int,
     opt_code: int,
     epochs: int,
-    stop_at_target: bool,
+    stop_at_target: np.ndarray,
     batch_size: int,
     shuffle_batches: bool,
     use_bias: bool,
@@ -324,6 +324,7 @@ def _train_many(
     conv = np.full(width, -1, np.int64)
     lr = lr.copy()
     target = target.copy()
+    stops = stop_at_target.copy()
     state = np.empty(width, np.uint64)
     for r in range(width):
         state[r] = seed_state(seeds[r])
@@ -377,7 +378,7 @@ def _train_many(
             stop = not math.isfinite(loss)
             if not stop and target[r] == target[r] and conv[r] < 0 and loss < target[r]:
                 conv[r] = e
-                stop = stop_at_target
+                stop = stops[r]
             if not stop:
                 continue
             theta_out[:, k] = theta[:, r]
@@ -393,6 +394,7 @@ def _train_many(
                 swap(conv, r, active)
                 swap(lr, r, active)
                 swap(target, r, active)
+                swap(stops, r, active)
                 swap(state, r, active)
         if active == 0:
             return
@@ -443,6 +445,32 @@ def _train_many(
         diverged[k] = False
 
 
+LOCKSTEP_MAX_WIDTH = 16
+FULL_BATCH_MAX_SAMPLES = 32
+MINI_BATCH_MAX_WIDTH = 8
+
+
+def prefers_lockstep(sizes: Sequence[int], n: int, batch_size: int | None) -> bool:
+    """Whether :func:`train_many` trains a run of this net faster than :func:`kernels.train`.
+
+    Per run, in groups of 64 (benchmarks/README.md, "Which kernel"): lockstep wins
+    where the one-run kernel has little to vectorise, that is online training (up to
+    16 units a layer), small mini-batches (up to 8 units) and full batches of few
+    samples (``xor``'s 21, up to 4 units). The one-run kernel's register tiles win
+    full batches of many samples and wide layers. Depends on the configuration only,
+    so a run gets the same kernel, and the same bits, alone or in a sweep.
+    """
+    widest = max(sizes[1:-1], default=0)
+    batch = n if batch_size is None else min(batch_size, n)
+    if widest > LOCKSTEP_MAX_WIDTH:
+        return False
+    if batch == 1:
+        return True
+    if batch < n:
+        return widest <= MINI_BATCH_MAX_WIDTH
+    return n <= FULL_BATCH_MAX_SAMPLES and widest <= 4
+
+
 def _per_run(value: object, n_runs: int, what: str, kind: type) -> list:  # type: ignore[type-arg]
     """``value`` repeated for every run, or checked to hold one entry per run."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
@@ -466,7 +494,7 @@ def train_many(
     loss: str = "mse",
     optimizer: str = "sgd",
     epochs: int = 10_000,
-    stop_at_target: bool = True,
+    stop_at_target: bool | Sequence[bool] = True,
     batch_size: int | None = None,
     shuffle: bool = True,
     bias: bool = True,
@@ -474,9 +502,9 @@ def train_many(
     """Train one run per entry of ``inits`` (all the same net) in lockstep, on the same data.
 
     What :func:`kernels.train.train` does for one run, for many at once: ``lr``,
-    ``seed`` (the mini-batch order) and ``target_loss`` are one value for all runs or
-    one per run; everything else is shared. Returns one :class:`TrainOutput` per run,
-    in order; a run's result does not depend on the others.
+    ``seed`` (the mini-batch order), ``target_loss`` and ``stop_at_target`` are one
+    value for all runs or one per run; everything else is shared. Returns one
+    :class:`TrainOutput` per run, in order; a run's result does not depend on the others.
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] == 0:
@@ -511,6 +539,7 @@ def train_many(
             for t in _per_run(target_loss, n_runs, "target_loss", float)
         ]
     )
+    stops = np.array(_per_run(stop_at_target, n_runs, "stop_at_target", bool), dtype=np.bool_)
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     if batch_size is not None and batch_size < 1:
@@ -538,7 +567,7 @@ def train_many(
         loss_code,
         opt_code,
         int(epochs),
-        bool(stop_at_target),
+        stops,
         n if batch_size is None else int(batch_size),
         bool(shuffle),
         bool(bias),

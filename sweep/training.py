@@ -1,11 +1,21 @@
-"""One run, from its :class:`RunConfig` to a :class:`RunResult`: the API notebooks use."""
+"""Runs, from :class:`RunConfig` to :class:`RunResult`: the API notebooks and the sweep use.
 
+Each run goes to the kernel that trains its configuration fastest
+(:func:`kernels.prefers_lockstep`): :func:`kernels.train_many` for small nets online,
+in small mini-batches or on few samples, :func:`kernels.train` otherwise. The choice
+depends on the configuration only, so :func:`train_one` gives the bits a sweep
+stores for the same configuration.
+"""
+
+import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from kernels import init_params, predict, train
+from kernels import init_params, predict, prefers_lockstep, train, train_many
 from sweep.config import RunConfig
 from sweep.datasets import make_dataset
 
@@ -74,49 +84,122 @@ def train_one(
     data : ``(x, y)`` to train on instead of ``make_dataset`` of the config's data
         fields (the sweep passes the data set it already made).
     """
-    if init_weights is None:
-        init = init_params(cfg.sizes, cfg.init, cfg.seed)
-    else:
-        init = [
-            (np.array(w, dtype=np.float64), np.array(b, dtype=np.float64)) for w, b in init_weights
-        ]
-        shapes = [w.shape for w, _ in init]
-        expected = list(zip(cfg.sizes[:-1], cfg.sizes[1:], strict=True))
-        if shapes != expected:
-            raise ValueError(f"init_weights: W shapes {shapes} do not match hidden {cfg.hidden}")
+    init = _initial_weights(cfg, init_weights)
     if data is None:
-        x, y = make_dataset(cfg.dataset, seed=cfg.data_seed, n=cfg.n, noise=cfg.noise)
-    else:
-        x, y = data
+        data = make_dataset(cfg.dataset, seed=cfg.data_seed, n=cfg.n, noise=cfg.noise)
+    return train_group([cfg], data=data, init_weights=[init])[0]
+
+
+SHARED_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(RunConfig)
+    if f.name not in ("seed", "lr", "init", "target_loss", "stop_at_target")
+)
+
+
+def lockstep_key(cfg: RunConfig) -> tuple[object, ...]:
+    """What runs trained in one :func:`train_group` call must share: every field but the
+    seed, learning rate, init scheme, target loss and whether to stop there."""
+    return tuple(getattr(cfg, name) for name in SHARED_FIELDS)
+
+
+def _initial_weights(cfg: RunConfig, init_weights: Params | None) -> Params:
+    if init_weights is None:
+        return init_params(cfg.sizes, cfg.init, cfg.seed)
+    init = [(np.array(w, dtype=np.float64), np.array(b, dtype=np.float64)) for w, b in init_weights]
+    shapes = [w.shape for w, _ in init]
+    expected = list(zip(cfg.sizes[:-1], cfg.sizes[1:], strict=True))
+    if shapes != expected:
+        raise ValueError(f"init_weights: W shapes {shapes} do not match hidden {cfg.hidden}")
+    return init
+
+
+def train_group(
+    cfgs: Sequence[RunConfig],
+    *,
+    data: tuple[np.ndarray, np.ndarray],
+    init_weights: Sequence[Params] | None = None,
+) -> list[RunResult]:
+    """Train runs that share their :func:`lockstep_key` on ``data``, one result per run.
+
+    In one :func:`kernels.train_many` call when that kernel suits the configuration,
+    else one :func:`kernels.train` call per run; each result is what :func:`train_one`
+    gives for its run. ``train_seconds`` of a lockstep group is its time shared out in
+    proportion to the epochs each run ran.
+    """
+    if not cfgs:
+        return []
+    first = cfgs[0]
+    key = lockstep_key(first)
+    for k, cfg in enumerate(cfgs[1:], start=1):
+        if lockstep_key(cfg) != key:
+            fields = [f for f in SHARED_FIELDS if getattr(cfg, f) != getattr(first, f)]
+            raise ValueError(
+                f"train_group: run {k} differs from run 0 in {', '.join(fields)}; "
+                "a group shares everything beyond lockstep_key's free fields"
+            )
+    inits = [
+        _initial_weights(cfg, None if init_weights is None else init_weights[k])
+        for k, cfg in enumerate(cfgs)
+    ]
+    x, y = data
+    shared: dict[str, Any] = dict(
+        activation=first.activation,
+        output_activation=first.output_activation,
+        loss=first.loss,
+        optimizer=first.optimizer,
+        epochs=first.epochs,
+        batch_size=first.batch_size,
+        shuffle=first.shuffle,
+        bias=first.bias,
+    )
     start = time.perf_counter()
-    out = train(
-        x,
-        y,
-        init,
-        activation=cfg.activation,
-        output_activation=cfg.output_activation,
-        loss=cfg.loss,
-        optimizer=cfg.optimizer,
-        lr=cfg.lr,
-        epochs=cfg.epochs,
-        target_loss=cfg.target_loss,
-        stop_at_target=cfg.stop_at_target,
-        batch_size=cfg.batch_size,
-        shuffle=cfg.shuffle,
-        seed=cfg.seed,
-        bias=cfg.bias,
-    )
-    seconds = time.perf_counter() - start
-    if not cfg.bias:
-        init = [(w, np.zeros_like(b)) for w, b in init]
-    return RunResult(
-        config=cfg,
-        loss=out.loss,
-        accuracy=out.accuracy,
-        init_weights=init,
-        weights=out.weights,
-        epochs_run=out.epochs_run,
-        convergence_epoch=out.convergence_epoch,
-        diverged=out.diverged,
-        train_seconds=seconds,
-    )
+    if prefers_lockstep(first.sizes, len(x), first.batch_size):
+        outs = train_many(
+            x,
+            y,
+            inits,
+            lr=[cfg.lr for cfg in cfgs],
+            seed=[cfg.seed for cfg in cfgs],
+            target_loss=[cfg.target_loss for cfg in cfgs],
+            stop_at_target=[cfg.stop_at_target for cfg in cfgs],
+            **shared,
+        )
+        total = time.perf_counter() - start
+        epochs = sum(out.epochs_run for out in outs)
+        seconds = [total * out.epochs_run / epochs for out in outs]
+    else:
+        outs, seconds = [], []
+        for cfg, init in zip(cfgs, inits, strict=True):
+            start = time.perf_counter()
+            outs.append(
+                train(
+                    x,
+                    y,
+                    init,
+                    lr=cfg.lr,
+                    seed=cfg.seed,
+                    target_loss=cfg.target_loss,
+                    stop_at_target=cfg.stop_at_target,
+                    **shared,
+                )
+            )
+            seconds.append(time.perf_counter() - start)
+    results = []
+    for cfg, init, out, secs in zip(cfgs, inits, outs, seconds, strict=True):
+        if not cfg.bias:
+            init = [(w, np.zeros_like(b)) for w, b in init]
+        results.append(
+            RunResult(
+                config=cfg,
+                loss=out.loss,
+                accuracy=out.accuracy,
+                init_weights=init,
+                weights=out.weights,
+                epochs_run=out.epochs_run,
+                convergence_epoch=out.convergence_epoch,
+                diverged=out.diverged,
+                train_seconds=secs,
+            )
+        )
+    return results

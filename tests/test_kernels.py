@@ -84,14 +84,15 @@ Trainer = Callable[..., Any]
 def in_lockstep(x: np.ndarray, y: np.ndarray, params: naive.Params, **kw: Any) -> Any:
     """``kernels.train`` through ``kernels.train_many``: the run is the last of three.
 
-    The first of the others has a target it meets at once (when runs stop at their
-    target) and leaves after epoch 0, so the run is moved into its lane; the second
-    has its own weights, learning rate and seed. What the run gets must not depend on
+    The first of the others has a target it meets at once and leaves after epoch 0,
+    so the run is moved into its lane; the second has its own weights, learning
+    rate, seed and stopping rule. What the run gets must not depend on
     them.
     """
     lr = kw.pop("lr", 0.1)
     seed = kw.pop("seed", 0)
     target = kw.pop("target_loss", None)
+    stop = kw.pop("stop_at_target", True)
     rng = np.random.default_rng(7)
     others = [
         [(rng.normal(size=w.shape), rng.normal(size=b.shape)) for w, b in params] for _ in "ab"
@@ -103,10 +104,10 @@ def in_lockstep(x: np.ndarray, y: np.ndarray, params: naive.Params, **kw: Any) -
         lr=[lr, lr / 2, lr],
         seed=[seed + 1, seed + 2, seed],
         target_loss=[1e9, target, target],
+        stop_at_target=[True, not stop, stop],
         **kw,
     )
-    if kw.get("stop_at_target", True):
-        assert outs[0].epochs_run == 1
+    assert outs[0].epochs_run == 1
     return outs[2]
 
 

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+import kernels
 from sweep import RunConfig, make_dataset, train_one
+from sweep.training import lockstep_key, train_group
 
 LAB = dict(hidden=(4, 4), activation="sigmoid", loss="mse", optimizer="sgd", lr=1.0)
 
@@ -199,3 +201,48 @@ def test_predict_gives_one_output_per_row() -> None:
     assert out.shape == (7, 1) and out.dtype == np.float64
     assert ((out > 0.0) & (out < 1.0)).all()  # a sigmoid output
     assert res.predict(np.empty((0, 2))).shape == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "hidden", "batch_size", "lockstep"),
+    [("xor", (4, 4), None, True), ("linear", (4, 4), 1, True), ("linear", (8,), None, False)],
+)
+def test_a_group_gives_each_run_what_train_one_gives(
+    dataset: str, hidden: tuple[int, ...], batch_size: int | None, lockstep: bool
+) -> None:
+    cfgs = [
+        RunConfig(
+            dataset=dataset,
+            hidden=hidden,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            init=init,
+            epochs=60,
+            target_loss=0.3,
+            stop_at_target=stop,
+        )
+        for lr, seed, init, stop in [
+            (0.5, 0, "normal", True),
+            (2.0, 1, "xavier", False),
+            (0.1, 2, "zeros", True),
+        ]
+    ]
+    sizes = cfgs[0].sizes
+    assert kernels.prefers_lockstep(sizes, len(make_dataset(dataset)[1]), batch_size) is lockstep
+    group = train_group(cfgs, data=make_dataset(dataset))
+    for cfg, res in zip(cfgs, group, strict=True):
+        alone = train_one(cfg)
+        assert res.config == cfg
+        assert_array_equal(res.loss, alone.loss)
+        assert same_weights(res.weights, alone.weights)
+        assert same_weights(res.init_weights, alone.init_weights)
+        assert res.convergence_epoch == alone.convergence_epoch
+    assert len({res.epochs_run for res in group}) > 1  # some stopped at the target
+
+
+def test_a_group_must_share_everything_but_seed_lr_init_and_target() -> None:
+    cfgs = [RunConfig(dataset="xor", epochs=5), RunConfig(dataset="xor", epochs=6)]
+    with pytest.raises(ValueError, match="run 1 differs from run 0 in epochs"):
+        train_group(cfgs, data=make_dataset("xor"))
+    assert lockstep_key(RunConfig(lr=0.1, seed=1)) == lockstep_key(RunConfig(lr=2.0, seed=9))
