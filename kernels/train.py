@@ -374,3 +374,6 @@ def warm_up() -> None:
     train(x, y, params, epochs=2, target_loss=1e-9, batch_size=1)
     train(x, y, params, epochs=2)
     predict(x, params)
+    from kernels.lockstep import train_many  # (it imports this module)
+
+    train_many(x, y, [params, params], epochs=2, target_loss=[1e-9, None], batch_size=1)
