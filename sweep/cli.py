@@ -52,15 +52,16 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from sweep import store
-    from sweep.runner import run_sweep
+    from sweep.runner import grid_order, run_sweep
 
+    store.use_system_memory_pool()
     spec = load_grid(args.grid)
     out_dir = results_dir(spec, args.out)
     if args.dry_run:
         print(describe(spec))
         done = 0
         if (out_dir / store.GRID_FILE).is_file():
-            done = len(store.done_run_ids(out_dir) & _ids(spec))
+            done = int(grid_order(spec).contains(store.run_keys(out_dir)[0]).sum())
         print(f"results: {out_dir} ({done:,} of {len(spec.runs):,} runs already there)")
         return 0
     summary = run_sweep(
@@ -92,12 +93,6 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return summary.exit_code
-
-
-def _ids(spec: SweepSpec) -> set[str]:
-    from sweep.grid import run_id
-
-    return {run_id(cfg) for cfg in spec.runs}
 
 
 def build_parser() -> argparse.ArgumentParser:

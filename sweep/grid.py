@@ -13,6 +13,7 @@ wrong and what is allowed. Allowed field values come from :data:`sweep.config.FI
 so the grid, the Python API and the README say the same thing.
 """
 
+import array
 import dataclasses
 import hashlib
 import itertools
@@ -20,9 +21,12 @@ import json
 import math
 import re
 import tomllib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
+
+import numpy as np
 
 from sweep.config import FIELDS, MAX_HIDDEN_LAYERS, MAX_WIDTH, Field, RunConfig, suggest
 
@@ -91,31 +95,34 @@ class SweepSettings:
 
 @dataclass(frozen=True)
 class SweepSpec(SweepSettings):
-    """A validated grid file, expanded: its ``[sweep]`` settings and its runs.
+    """A validated grid file: its ``[sweep]`` settings and its runs, expanded lazily.
 
-    ``runs`` are in a stable order: grids in file order; within a grid the cartesian
+    ``runs`` (a :class:`GridRuns` sequence, not a list: a 300,000-run grid is never held
+    in memory) are in a stable order: grids in file order; within a grid the cartesian
     product of its axes in the order they are written (first key outermost), seeds
     innermost; a run equal to an earlier one is dropped (counted in ``n_duplicates``).
     ``axes`` maps every setting that varies across ``runs`` to its values, for printing:
     the axes written in the file first (``hidden_size``/``hidden_layers`` rather than
     ``hidden`` when the file uses them), numbers ascending, other values as first seen.
+    ``values`` maps every setting (``seed`` aside) to its distinct values, first seen first.
     """
 
     path: Path
     text: str
     axes: dict[str, list[Any]]
-    runs: list[RunConfig]
+    runs: "GridRuns"
     n_duplicates: int
+    values: dict[str, list[Any]]
 
     @property
     def fixed(self) -> dict[str, Any]:
         """Every RunConfig field (but ``seed``) with the one value all runs share."""
-        return {k: v[0] for k, v in _settings(self.runs).items() if len(v) == 1 and k in FIELDS}
+        return {k: v[0] for k, v in self.values.items() if len(v) == 1 and k in FIELDS}
 
     @property
     def n_configs(self) -> int:
         """Distinct configs, seeds aside."""
-        return len({tuple(getattr(r, k) for k in FIELDS if k != "seed") for r in self.runs})
+        return self.runs.n_points
 
 
 def run_id(cfg: RunConfig) -> str:
@@ -124,8 +131,11 @@ def run_id(cfg: RunConfig) -> str:
     The config (seed included) is written as canonical JSON (sorted keys, no spaces), so
     the same run gets the same id in every process, sweep and machine.
     """
-    text = json.dumps(cfg.to_dict(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hashlib.sha256(_canonical(cfg).encode()).hexdigest()[:16]
+
+
+def _canonical(cfg: RunConfig) -> str:
+    return json.dumps(cfg.to_dict(), sort_keys=True, separators=(",", ":"))
 
 
 # --------------------------------------------------------------------------- reading
@@ -628,9 +638,134 @@ def _config_kwargs(point: dict[str, Any]) -> dict[str, Any]:
     return kw
 
 
+#: A validated RunConfig's attributes with every field at its default, the base of the
+#: configs :class:`GridRuns` builds without validating them again.
+_DEFAULTS: dict[str, Any] = dict(vars(RunConfig()))
+
+
+def _unchecked(kw: dict[str, Any], seed: int) -> RunConfig:
+    """The RunConfig of keywords ``kw`` (already normalised and validated) and ``seed``.
+
+    Validation costs about 12 us a config, ten times the rest of an iteration; every
+    grid point was validated once by :func:`load_grid` and each of its values was
+    normalised by its field's check, so iterating again skips it.
+    """
+    cfg = object.__new__(RunConfig)
+    attributes = vars(cfg)
+    attributes.update(_DEFAULTS)
+    attributes.update(kw)
+    attributes["seed"] = seed
+    return cfg
+
+
+class GridRuns(Sequence[RunConfig]):
+    """The runs of a grid file in the grid's order, built as they are asked for.
+
+    Holds only the axes, the seeds and the indices of the grid points dropped as
+    duplicates, so its memory does not grow with the number of runs (a list of
+    300,000 RunConfigs took about 90 MB). Iterating builds each config afresh;
+    ``runs[i]`` decodes position ``i`` directly; a slice gives a list. ``fixed``,
+    ``grids`` and ``seeds`` are the file's validated tables it expands.
+    """
+
+    def __init__(
+        self,
+        fixed: dict[str, Any],
+        grids: list[dict[str, list[Any]]],
+        seeds: tuple[int, ...],
+        dropped: np.ndarray | None = None,
+    ) -> None:
+        self.fixed = fixed
+        self.grids = grids
+        self.seeds = seeds
+        sizes = [math.prod(len(v) for v in g.values()) for g in grids]
+        self._starts = np.cumsum([0, *sizes])
+        self._dropped = np.zeros(0, np.int64) if dropped is None else np.sort(dropped)
+        # _dropped[j] - j is how many kept points come before the j-th dropped one.
+        self._gaps = self._dropped - np.arange(len(self._dropped))
+        self.n_dropped = len(self._dropped)
+        self.n_points = int(self._starts[-1]) - self.n_dropped
+
+    def __len__(self) -> int:
+        return self.n_points * len(self.seeds)
+
+    def points(self, *, kept: bool = True) -> Iterator[dict[str, Any]]:
+        """The RunConfig keywords of every grid point (``seed`` aside), in grid order;
+        the dropped duplicates too when ``kept`` is False."""
+        dropped = iter(self._dropped.tolist() if kept else [])
+        skip = next(dropped, -1)
+        index = 0
+        for grid in self.grids:
+            keys = list(grid)
+            for combo in itertools.product(*(grid[k] for k in keys)):
+                if index == skip:
+                    skip = next(dropped, -1)
+                else:
+                    yield _config_kwargs({**self.fixed, **dict(zip(keys, combo, strict=True))})
+                index += 1
+
+    def __iter__(self) -> Iterator[RunConfig]:
+        for kw in self.points():
+            for seed in self.seeds:
+                yield _unchecked(kw, seed)
+
+    def with_ids(self) -> Iterator[tuple[str, RunConfig]]:
+        """``(run_id(cfg), cfg)`` of every run, in order; hashes the JSON of a point's
+        config once and only appends each seed's end to it (about 10x faster)."""
+        for kw in self.points():
+            first = _unchecked(kw, 0)
+            head, found, tail = _canonical(first).partition('"seed":0,')
+            if not found:  # the canonical JSON always has seed followed by shuffle
+                raise AssertionError(f"no seed in {head!r}")
+            prefix = hashlib.sha256(head.encode())
+            for seed in self.seeds:
+                digest = prefix.copy()
+                digest.update(f'"seed":{seed},{tail}'.encode())
+                yield digest.hexdigest()[:16], _unchecked(kw, seed)
+
+    def ids(self) -> Iterator[str]:
+        """``run_id`` of every run, in order."""
+        return (rid for rid, _ in self.with_ids())
+
+    @overload
+    def __getitem__(self, index: int) -> RunConfig: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[RunConfig]: ...
+
+    def __getitem__(self, index: int | slice) -> RunConfig | list[RunConfig]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"run {index} of a grid of {len(self)} runs")
+        kept, seed = divmod(index, len(self.seeds))
+        point = kept + int(np.searchsorted(self._gaps, kept, side="right"))
+        return _unchecked(self._point(point), self.seeds[seed])
+
+    def _point(self, point: int) -> dict[str, Any]:
+        """The keywords of grid point ``point`` (counting dropped ones): the last axis
+        of its grid varies fastest."""
+        g = int(np.searchsorted(self._starts, point, side="right")) - 1
+        grid = self.grids[g]
+        rest = point - int(self._starts[g])
+        combo: dict[str, Any] = {}
+        for key in reversed(list(grid)):
+            rest, i = divmod(rest, len(grid[key]))
+            combo[key] = grid[key][i]
+        return _config_kwargs({**self.fixed, **dict(reversed(combo.items()))})
+
+
 def _expand(
     file: _File, fixed: dict[str, Any], grids: list[dict[str, list[Any]]], seeds: tuple[int, ...]
-) -> tuple[list[RunConfig], int]:
+) -> tuple[GridRuns, dict[str, list[Any]]]:
+    """Validate every grid point, find the duplicates; the lazy runs and every
+    setting's distinct values.
+
+    A point equal to an earlier one is found by its hash (8 bytes a point, not a set of
+    configs), and confirmed by comparing the configs of points whose hashes collide.
+    """
     total = sum(math.prod(len(v) for v in g.values()) for g in grids) * len(seeds)
     if total > MAX_RUNS:
         raise file.error(
@@ -638,26 +773,43 @@ def _expand(
             f"the grids expand to {total:_} runs",
             f"allowed: at most {MAX_RUNS:_} runs per file (split the study into several files)",
         )
-    runs: list[RunConfig] = []
-    seen: set[RunConfig] = set()
-    duplicates = 0
-    for index, grid in enumerate(grids):
+    values: dict[str, dict[Any, None]] = {k: {} for k in SETTABLE}
+    hashes = array.array("q")
+    for g, grid in enumerate(grids):
         keys = list(grid)
         for combo in itertools.product(*(grid[k] for k in keys)):
-            point = {**fixed, **dict(zip(keys, combo, strict=True))}
-            kw = _config_kwargs(point)
+            kw = _config_kwargs({**fixed, **dict(zip(keys, combo, strict=True))})
             try:
-                first = RunConfig(**kw, seed=seeds[0])
+                cfg = RunConfig(**kw, seed=seeds[0])
             except ValueError as e:
-                raise _combination_error(file, fixed, grid, index, kw, str(e)) from None
-            for seed in seeds:
-                cfg = first if seed == seeds[0] else dataclasses.replace(first, seed=seed)
-                if cfg in seen:
-                    duplicates += 1
-                    continue
-                seen.add(cfg)
-                runs.append(cfg)
-    return runs, duplicates
+                raise _combination_error(file, fixed, grid, g, kw, str(e)) from None
+            hashes.append(hash(cfg))
+            _note_values(values, cfg)
+    dropped = _duplicates(np.frombuffer(hashes, np.int64), GridRuns(fixed, grids, seeds))
+    settings = {k: [list(v) if isinstance(v, tuple) else v for v in d] for k, d in values.items()}
+    return GridRuns(fixed, grids, seeds, dropped), settings
+
+
+def _duplicates(hashes: np.ndarray, runs: GridRuns) -> np.ndarray:
+    """Indices of the grid points equal to an earlier point (``runs`` has none dropped)."""
+    order = np.argsort(hashes, kind="stable")
+    ranked = hashes[order]
+    same = np.flatnonzero(ranked[1:] == ranked[:-1])
+    if not len(same):
+        return np.zeros(0, np.int64)
+    dropped = []
+    # Points sharing a hash, earliest first: each is a duplicate if equal to an earlier one.
+    for group in np.split(order, np.flatnonzero(np.diff(ranked) != 0) + 1):
+        if len(group) < 2:
+            continue
+        seen: list[RunConfig] = []
+        for point in group.tolist():
+            cfg = _unchecked(runs._point(point), 0)
+            if cfg in seen:
+                dropped.append(point)
+            else:
+                seen.append(cfg)
+    return np.array(sorted(dropped), np.int64)
 
 
 def _combination_error(
@@ -680,24 +832,23 @@ def _combination_error(
     )
 
 
-def _settings(runs: list[RunConfig]) -> dict[str, list[Any]]:
-    """Every setting (RunConfig fields but seed, plus hidden_size/hidden_layers) -> its
-    distinct values over ``runs``, in first-seen order."""
-    values: dict[str, dict[Any, None]] = {k: {} for k in SETTABLE}
-    for run in runs:
-        for key in FIELDS:
-            if key != "seed":
-                values[key][getattr(run, key)] = None
-        hidden = run.hidden
-        values["hidden_layers"][len(hidden)] = None
-        if hidden:  # with no hidden layer the width means nothing
-            values["hidden_size"][hidden[0] if len(set(hidden)) == 1 else None] = None
-    return {k: [list(v) if isinstance(v, tuple) else v for v in d] for k, d in values.items()}
+def _note_values(values: dict[str, dict[Any, None]], run: RunConfig) -> None:
+    """Add ``run``'s value of every setting (RunConfig fields but seed, plus
+    hidden_size/hidden_layers) to ``values``, which keeps them in first-seen order."""
+    for key in FIELDS:
+        if key != "seed":
+            values[key][getattr(run, key)] = None
+    hidden = run.hidden
+    values["hidden_layers"][len(hidden)] = None
+    if hidden:  # with no hidden layer the width means nothing
+        values["hidden_size"][hidden[0] if len(set(hidden)) == 1 else None] = None
 
 
-def _axes(runs: list[RunConfig], grids: list[dict[str, list[Any]]]) -> dict[str, list[Any]]:
+def _axes(
+    settings: dict[str, list[Any]], grids: list[dict[str, list[Any]]]
+) -> dict[str, list[Any]]:
     """The settings that vary across runs: written axes first (file order), then the rest."""
-    varying = {k: v for k, v in _settings(runs).items() if len(v) > 1}
+    varying = {k: v for k, v in settings.items() if len(v) > 1}
     written = list(dict.fromkeys(k for g in grids for k in g))
     order = [k for k in written if k in varying]
     order += [k for k in varying if k not in order and k not in PSEUDO_FIELDS]
@@ -721,7 +872,8 @@ def load_grid(path: str | Path) -> SweepSpec:
 
     Returns
     -------
-    SweepSpec : the sweep settings and every run, in a stable order.
+    SweepSpec : the sweep settings and every run, in a stable order (expanded lazily:
+        every grid point is built and validated here, the runs again when iterated).
 
     Raises
     ------
@@ -753,13 +905,14 @@ def load_grid(path: str | Path) -> SweepSpec:
     fixed = _read_fixed(file, _table(file, doc, "fixed"))
     grids = _read_grids(file, doc)
     _check_conflicts(file, fixed, grids)
-    runs, duplicates = _expand(file, fixed, grids, settings.seeds)
+    runs, values = _expand(file, fixed, grids, settings.seeds)
     return SweepSpec(
         path=path,
         text=text,
-        axes=_axes(runs, grids),
+        axes=_axes(values, grids),
         runs=runs,
-        n_duplicates=duplicates,
+        n_duplicates=runs.n_dropped * len(settings.seeds),
+        values=values,
         **dataclasses.asdict(settings),
     )
 
@@ -797,7 +950,7 @@ def describe(spec: SweepSpec) -> str:
         shown = ", ".join(_show_setting(key, v) for v in values)
         lines.append(f"  {key} ({len(values)}): {shown}")
     lines.append("fixed:")
-    settings = _settings(spec.runs)
+    settings = spec.values
     for key, values in settings.items():
         if key in spec.axes or len(values) != 1:
             continue

@@ -2,8 +2,9 @@
 
 The parent compiles the kernels once (:func:`kernels.warm_up`, which fills Numba's disk
 cache) before any worker starts, so workers load the cache instead of racing to write
-it. Runs are dealt round-robin into chunks (one joblib task trains a whole chunk, so
-dispatch costs stay small next to the work); chunks come back as they finish
+it. The grid is streamed, never held whole: runs are put into chunks of one lockstep key
+each (:func:`plan_chunks`; one joblib task trains a whole chunk, so dispatch costs
+stay small next to the work), made as joblib asks for them; chunks come back as they finish
 (``return_as="generator_unordered"``) and are written as parts every few seconds, so a
 sweep killed at any moment loses at most the last few seconds of work. A start skips
 every run already on disk; a run that raises is stored as ``failed`` and the others go
@@ -16,13 +17,14 @@ and threads share one already-compiled process; see ``benchmarks/sweep_throughpu
 """
 
 import contextlib
+import itertools
 import math
 import os
 import platform
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from joblib import Parallel, delayed, effective_n_jobs, parallel_config
 from tqdm import tqdm
@@ -39,16 +42,19 @@ from sweep import store
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS, make_dataset
 from sweep.errors import SweepAborted, UserError
-from sweep.grid import BACKENDS, SweepSpec, run_id
-from sweep.training import train_one
+from sweep.grid import BACKENDS, SweepSpec
+from sweep.training import RunResult, lockstep_key, train_group, train_one
 
 DEFAULT_BACKEND = "threading"
 CHUNKS_PER_WORKER = 4  # several chunks per worker, so the last ones balance the load
 TARGET_CHUNK_SECONDS = 1.0  # ... and each short, so progress and parts stay fresh
 MAX_CHUNK_CURVE_ROWS = 500_000  # bounds what one chunk sends back (~20 MB of curves)
+MAX_CHUNK_RUNS = 1_000  # ... and what it holds (~4 KB a run while training, measured)
 MIN_PART_SECONDS = 2.0  # write a part at most this often ...
 PART_FRACTION = 0.05  # ... or every 5% of the elapsed time, whichever is longer
-MAX_PART_ROWS = 2_000_000  # ... or when this many curve rows wait in memory
+MAX_PART_ROWS = 500_000  # ... or when this many curve rows wait (~20 MB)
+MAX_PART_RUNS = 5_000  # ... or this many runs (their runs and weights rows)
+MAX_PENDING_RUNS = 20_000  # runs waiting in partly filled lockstep buckets (~7 MB)
 # Cost model of one run for sizing chunks (fitted on 2-4-4-1 .. 2-64-64-64-1 nets).
 SECONDS_PER_UNIT = 6e-10  # per epoch x sample x (weights + neurons)
 SECONDS_PER_UPDATE = 1.5e-6  # per weight update (one per mini-batch)
@@ -100,45 +106,56 @@ def _error_text(error: BaseException) -> str:
 
 
 def train_chunk(runs: Chunk, record_every: int) -> dict[str, pa.Table]:
-    """Train ``runs`` one after another; their runs/curves/weights tables.
+    """Train ``runs``; their runs/curves/weights tables.
 
-    Runs in a worker. Each data set is made once per chunk; a run that raises becomes
-    a ``failed`` row with the error text and the chunk goes on.
+    Runs in a worker. Runs that share a :func:`sweep.training.lockstep_key` are trained
+    together (:func:`sweep.training.train_group`: one lockstep call where that kernel
+    suits the net), each data set made once. When a group raises, its runs are trained
+    one by one, so a run that raises alone becomes a ``failed`` row with the error
+    text and the others go on.
     """
-    data: dict[tuple[str, int, int | None, float], tuple[Any, Any]] = {}
+    groups: dict[tuple[Any, ...], Chunk] = {}
+    for rid, cfg in runs:
+        groups.setdefault(lockstep_key(cfg), []).append((rid, cfg))
     rows: list[dict[str, Any]] = []
     ids: list[str] = []
     curves = []
     weights = []
-    for rid, cfg in runs:
-        start = time.perf_counter()
+    for group in groups.values():
+        cfg = group[0][1]
         try:
-            key = (cfg.dataset, cfg.data_seed, cfg.n, cfg.noise)
-            if key not in data:
-                data[key] = make_dataset(cfg.dataset, seed=cfg.data_seed, n=cfg.n, noise=cfg.noise)
-            res = train_one(cfg, data=data[key])
-        except Exception as error:
-            seconds = time.perf_counter() - start
+            data = make_dataset(cfg.dataset, seed=cfg.data_seed, n=cfg.n, noise=cfg.noise)
+            results: list[RunResult | str] = list(train_group([c for _, c in group], data=data))
+            seconds = [r.train_seconds for r in results if isinstance(r, RunResult)]
+        except Exception:
+            results, seconds = [], []
+            for _, c in group:
+                start = time.perf_counter()
+                try:
+                    results.append(train_one(c))
+                except Exception as error:
+                    results.append(_error_text(error))
+                seconds.append(time.perf_counter() - start)
+        for (rid, c), res, secs in zip(group, results, seconds, strict=True):
+            if isinstance(res, str):
+                rows.append(store.run_row(rid, c, status="failed", seconds=secs, error=res))
+                continue
             rows.append(
-                store.run_row(rid, cfg, status="failed", seconds=seconds, error=_error_text(error))
+                store.run_row(
+                    rid,
+                    c,
+                    status="diverged" if res.diverged else "ok",
+                    seconds=res.train_seconds,
+                    final_loss=res.final_loss,
+                    final_accuracy=res.final_accuracy,
+                    best_loss=res.best_loss,
+                    convergence_epoch=res.convergence_epoch,
+                    epochs_run=res.epochs_run,
+                )
             )
-            continue
-        rows.append(
-            store.run_row(
-                rid,
-                cfg,
-                status="diverged" if res.diverged else "ok",
-                seconds=res.train_seconds,
-                final_loss=res.final_loss,
-                final_accuracy=res.final_accuracy,
-                best_loss=res.best_loss,
-                convergence_epoch=res.convergence_epoch,
-                epochs_run=res.epochs_run,
-            )
-        )
-        ids.append(rid)
-        curves.append((res.loss, res.accuracy))
-        weights.append((res.init_weights, res.weights))
+            ids.append(rid)
+            curves.append((res.loss, res.accuracy))
+            weights.append((res.init_weights, res.weights))
     return {
         "runs": store.runs_table(rows),
         "curves": store.curves_table(ids, curves, record_every),
@@ -166,32 +183,66 @@ def estimate_seconds(cfg: RunConfig) -> float:
     return RUN_OVERHEAD_SECONDS + cfg.epochs * per_epoch
 
 
-def plan_chunks(
-    runs: Chunk, *, n_workers: int, chunk_size: int | None = None, record_every: int = 1
-) -> list[Chunk]:
-    """Deal ``runs`` round-robin into chunks (so cheap and dear configs mix).
+def chunk_size_for(cfg: RunConfig, *, balance: int, record_every: int = 1) -> int:
+    """Runs per chunk for runs like ``cfg``: ``balance`` (the count that gives each
+    worker about :data:`CHUNKS_PER_WORKER` chunks), fewer if a chunk would take longer
+    than :data:`TARGET_CHUNK_SECONDS` (by :func:`estimate_seconds`, the same for every
+    run of a lockstep key) or send back more than :data:`MAX_CHUNK_CURVE_ROWS`."""
+    rows = cfg.epochs / record_every
+    return max(
+        1,
+        min(
+            balance,
+            MAX_CHUNK_RUNS,
+            int(TARGET_CHUNK_SECONDS / estimate_seconds(cfg)),
+            int(MAX_CHUNK_CURVE_ROWS / max(rows, 1.0)),
+        ),
+    )
 
-    Without ``chunk_size``: about :data:`CHUNKS_PER_WORKER` chunks per worker, fewer
-    runs per chunk if a chunk would take longer than :data:`TARGET_CHUNK_SECONDS` (by
-    :func:`estimate_seconds`) or send back more than :data:`MAX_CHUNK_CURVE_ROWS`.
+
+def plan_chunks(
+    runs: Iterable[tuple[str, RunConfig]],
+    *,
+    n_runs: int,
+    n_workers: int,
+    chunk_size: int | None = None,
+    record_every: int = 1,
+    max_pending: int = MAX_PENDING_RUNS,
+) -> Iterator[Chunk]:
+    """Chunks of ``runs`` (``n_runs`` of them), each of one :func:`lockstep_key`, as
+    the runs stream in.
+
+    Runs are put in a bucket per lockstep key, in the order given; a bucket goes out as
+    a chunk when it holds ``chunk_size`` runs (by default :func:`chunk_size_for` its
+    first run), and partly filled buckets go out at the end. Memory is the runs waiting
+    in buckets, at most (distinct keys x chunk size), and never more than
+    ``max_pending``: beyond that the fullest buckets go out early, down to half of it
+    (smaller lockstep groups, only in grids of very many keys interleaved).
     """
-    if not runs:
-        return []
-    if chunk_size is None:
-        step = max(1, len(runs) // 1000)
-        sample = [cfg for _, cfg in runs[::step]]
-        cost = sum(map(estimate_seconds, sample)) / len(sample)
-        rows = sum(cfg.epochs for cfg in sample) / len(sample) / record_every
-        chunk_size = max(
-            1,
-            min(
-                math.ceil(len(runs) / (CHUNKS_PER_WORKER * max(1, n_workers))),
-                int(TARGET_CHUNK_SECONDS / cost),
-                int(MAX_CHUNK_CURVE_ROWS / max(rows, 1.0)),
-            ),
-        )
-    n_chunks = math.ceil(len(runs) / chunk_size)
-    return [runs[i::n_chunks] for i in range(n_chunks)]
+    balance = max(1, math.ceil(n_runs / (CHUNKS_PER_WORKER * max(1, n_workers))))
+    buckets: dict[tuple[Any, ...], tuple[int, Chunk]] = {}
+    pending = 0
+    for rid, cfg in runs:
+        key = lockstep_key(cfg)
+        if key not in buckets:
+            size = chunk_size or chunk_size_for(cfg, balance=balance, record_every=record_every)
+            buckets[key] = (size, [])
+        size, bucket = buckets[key]
+        bucket.append((rid, cfg))
+        pending += 1
+        if len(bucket) >= size:
+            del buckets[key]
+            pending -= len(bucket)
+            yield bucket
+        elif pending > max_pending:
+            for key in sorted(buckets, key=lambda k: -len(buckets[k][1])):
+                bucket = buckets.pop(key)[1]
+                pending -= len(bucket)
+                yield bucket
+                if pending <= max_pending // 2:
+                    break
+    for _, bucket in buckets.values():
+        yield bucket
 
 
 # --------------------------------------------------------------------------- backends
@@ -272,15 +323,18 @@ class _PartWriter:
         self.started = self.last = time.monotonic()
         self.pending: dict[str, list[pa.Table]] = {kind: [] for kind in store.KINDS}
         self.rows = 0
+        self.runs = 0
         self.written = 0
 
     def add(self, tables: dict[str, pa.Table]) -> None:
         for kind in store.KINDS:
             self.pending[kind].append(tables[kind])
         self.rows += tables["curves"].num_rows
+        self.runs += tables["runs"].num_rows
         now = time.monotonic()
         interval = max(MIN_PART_SECONDS, PART_FRACTION * (now - self.started))
-        if not self.written or now - self.last >= interval or self.rows >= MAX_PART_ROWS:
+        full = self.rows >= MAX_PART_ROWS or self.runs >= MAX_PART_RUNS
+        if not self.written or now - self.last >= interval or full:
             self.flush()
 
     def flush(self) -> None:
@@ -291,7 +345,7 @@ class _PartWriter:
             {kind: pa.concat_tables(tables) for kind, tables in self.pending.items()},
         )
         self.pending = {kind: [] for kind in store.KINDS}
-        self.rows = 0
+        self.rows = self.runs = 0
         self.written += 1
         self.last = time.monotonic()
 
@@ -352,8 +406,8 @@ def run_sweep(
     started = time.perf_counter()
     out_dir = Path(out_dir)
     jobs, backend_name, address = _check_settings(spec, n_jobs, backend, scheduler)
-    ids = [run_id(cfg) for cfg in spec.runs]
-    plan = store.plan_folder(out_dir, grid_text=spec.text, run_ids=set(ids), fresh=fresh)
+    order = grid_order(spec)
+    plan = store.plan_folder(out_dir, grid_text=spec.text, run_ids=order, fresh=fresh)
 
     def say(message: str) -> None:
         if not quiet:
@@ -365,12 +419,12 @@ def run_sweep(
         if plan.new_grid:
             say(f"{out_dir}: grid file changed; its runs so far are all in the new grid, kept")
         manifest = store.read_manifest(out_dir)
-        statuses = store.run_statuses(out_dir)
-        skip = {rid for rid, s in statuses.items() if s != "failed" or not retry_failed}
-        todo = [(rid, cfg) for rid, cfg in zip(ids, spec.runs, strict=True) if rid not in skip]
-        chunks = plan_chunks(
-            todo, n_workers=n_workers, chunk_size=spec.chunk_size, record_every=spec.record_every
-        )
+        done, statuses = store.run_keys(out_dir)
+        if retry_failed:
+            done = done[statuses != store.STATUSES.index("failed")]
+        todo = ~np.isin(order.keys, done)
+        n_todo = int(todo.sum())
+        n_runs = len(order)
         this_start: dict[str, Any] = {
             "started": _now(),
             "finished": None,
@@ -378,8 +432,8 @@ def run_sweep(
             "scheduler": address,
             "n_jobs": jobs,
             "n_workers": n_workers,
-            "n_chunks": len(chunks),
-            "to_train": len(todo),
+            "n_chunks": None,
+            "to_train": n_todo,
             "trained": 0,
         }
         manifest = {
@@ -399,38 +453,48 @@ def run_sweep(
             "starts": [*manifest.get("starts", []), this_start],
         }
         store.write_manifest(out_dir, manifest)
-        if todo:
+        n_chunks = 0
+        if n_todo:
             say(
-                f"{spec.name}: {len(ids):,} runs, {len(ids) - len(todo):,} already in {out_dir}; "
-                f"training {len(todo):,} with {backend_name} on {n_workers} worker"
-                f"{'s' if n_workers != 1 else ''} ({len(chunks)} chunks)"
+                f"{spec.name}: {n_runs:,} runs, {n_runs - n_todo:,} already in {out_dir}; "
+                f"training {n_todo:,} with {backend_name} on {n_workers} worker"
+                f"{'s' if n_workers != 1 else ''}"
             )
-            _train(
+            chunks = plan_chunks(
+                _pending(spec, order.keys, todo),
+                n_runs=n_todo,
+                n_workers=n_workers,
+                chunk_size=spec.chunk_size,
+                record_every=spec.record_every,
+            )
+            n_chunks = _train(
                 chunks,
                 out_dir=out_dir,
                 record_every=spec.record_every,
-                total=len(todo),
+                total=n_todo,
                 quiet=quiet,
                 progress=progress,
                 name=spec.name,
             )
-        store.consolidate(out_dir, order=ids)
-        statuses = store.run_statuses(out_dir)
-        mine = [statuses.get(rid) for rid in ids]
-        counts = {s: mine.count(s) for s in store.STATUSES}
+        store.consolidate(out_dir, order=order)
+        keys, statuses = store.run_keys(out_dir)
+        ranks = order.rank(keys)
+        mine = statuses[ranks >= 0]
+        counts = {s: int(np.count_nonzero(mine == i)) for i, s in enumerate(store.STATUSES)}
         first_error = None
         if counts["failed"]:
-            failed = store.read_runs(out_dir, [rid for rid in ids if statuses.get(rid) == "failed"])
-            first_error = f"{failed.run_id.iloc[0]}: {failed.error.iloc[0]}"
-        this_start.update(finished=_now(), trained=len(todo))
-        manifest.update(finished=this_start["finished"], runs={"total": len(ids), **counts})
+            failed = ranks[(ranks >= 0) & (statuses == store.STATUSES.index("failed"))]
+            row = store.read_runs(out_dir, [f"{order.keys[failed.min()]:016x}"])
+            first_error = f"{row.run_id.iloc[0]}: {row.error.iloc[0]}"
+        this_start.update(finished=_now(), trained=n_todo, n_chunks=n_chunks)
+        manifest.update(finished=this_start["finished"], runs={"total": n_runs, **counts})
         store.write_manifest(out_dir, manifest)
     return SweepSummary(
         name=spec.name,
         out_dir=out_dir,
-        n_runs=len(ids),
-        n_skipped=len(ids) - len(todo),
-        n_trained=len(todo),
+        n_runs=n_runs,
+        n_skipped=n_runs - n_todo,
+        n_trained=n_todo,
         n_ok=counts["ok"],
         n_diverged=counts["diverged"],
         n_failed=counts["failed"],
@@ -438,11 +502,32 @@ def run_sweep(
         backend=backend_name,
         n_jobs=jobs,
         n_workers=n_workers,
-        n_chunks=len(chunks),
+        n_chunks=n_chunks,
         moved_to=plan.move_aside,
         new_grid=plan.new_grid,
         first_error=first_error,
     )
+
+
+def grid_order(spec: SweepSpec) -> store.RunOrder:
+    """The run ids of ``spec`` in the grid's order, as 8-byte keys (no list of strings)."""
+    return store.RunOrder(
+        np.fromiter((int(rid, 16) for rid in spec.runs.ids()), np.uint64, count=len(spec.runs))
+    )
+
+
+def _pending(
+    spec: SweepSpec, keys: np.ndarray, todo: np.ndarray, block: int = 4096
+) -> Iterator[tuple[str, RunConfig]]:
+    """``(run_id, cfg)`` of the runs of ``spec`` marked in ``todo``, in grid order, built
+    as they are asked for (``keys`` are the runs' ids, from :func:`grid_order`)."""
+    runs = iter(spec.runs)
+    for start in range(0, len(keys), block):
+        wanted = todo[start : start + block].tolist()
+        ids = keys[start : start + block].tolist()
+        for rid, cfg, want in zip(ids, itertools.islice(runs, len(ids)), wanted, strict=True):
+            if want:
+                yield f"{rid:016x}", cfg
 
 
 def _installed(name: str) -> bool:
@@ -454,7 +539,7 @@ def _installed(name: str) -> bool:
 
 
 def _train(
-    chunks: list[Chunk],
+    chunks: Iterable[Chunk],
     *,
     out_dir: Path,
     record_every: int,
@@ -462,8 +547,9 @@ def _train(
     quiet: bool,
     progress: Callable[[int, int], None] | None,
     name: str,
-) -> None:
-    """Compile once here, then train the chunks with the active joblib backend."""
+) -> int:
+    """Compile once here, then train the chunks with the active joblib backend (which
+    takes them from ``chunks`` as workers free up); the number of chunks trained."""
     warm_up()
     writer = _PartWriter(out_dir)
     bar = tqdm(
@@ -475,11 +561,13 @@ def _train(
         dynamic_ncols=True,
     )
     done = 0
+    n_chunks = 0
     try:
         results = Parallel(return_as="generator_unordered", batch_size=1)(
             delayed(train_chunk)(chunk, record_every) for chunk in chunks
         )
         for tables in results:
+            n_chunks += 1
             writer.add(tables)
             n = tables["runs"].num_rows
             done += n
@@ -495,3 +583,4 @@ def _train(
     finally:
         writer.flush()
         bar.close()
+    return n_chunks

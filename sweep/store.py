@@ -23,6 +23,7 @@ Columns are typed by explicit Arrow schemas, with pandas metadata so that a plai
 """
 
 import contextlib
+import hashlib
 import json
 import os
 import uuid
@@ -49,9 +50,12 @@ LOCK_FILE = ".lock"
 STATUSES = ("ok", "diverged", "failed")
 STAGES = ("init", "final")
 # Rows per batch when curves and weights are streamed (consolidation, readers): about
-# 6 MB of curves; a batch of 1M rows made a 100,000-run sweep's consolidation peak
-# ~150 MB higher (benchmarks/sweep_memory.py).
-BATCH_ROWS = 1 << 17
+# 1.5 MB of curves. Batches of 1M rows made a 100,000-run sweep's consolidation peak
+# ~150 MB higher, and 128k rows a 300,000-run one ~40 MB (benchmarks/sweep_memory.py).
+BATCH_ROWS = 1 << 15
+# Rows of runs.parquet sorted at a time at consolidation (about 4 MB of runs), and the
+# batch size runs are read in when only some of their rows are wanted.
+SORT_ROWS = 1 << 14
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -132,6 +136,19 @@ RUNS_SCHEMA = _schema(_RUNS_COLUMNS)
 CURVES_SCHEMA = _schema(_CURVES_COLUMNS)
 WEIGHTS_SCHEMA = _schema(_WEIGHTS_COLUMNS)
 SCHEMAS = {"runs": RUNS_SCHEMA, "curves": CURVES_SCHEMA, "weights": WEIGHTS_SCHEMA}
+
+
+def use_system_memory_pool() -> None:
+    """Make Arrow allocate with the C library's malloc for this process, unless the
+    ``ARROW_DEFAULT_MEMORY_POOL`` environment variable chooses a pool.
+
+    pyarrow's default pool here (mimalloc) keeps most of what it frees: a
+    300,000-run consolidation peaked 100 MB higher with it than with malloc or
+    jemalloc, at the same speed (``benchmarks/sweep_memory.py``). Called by the
+    command line before any Arrow work; a library caller keeps its own pool.
+    """
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 # --------------------------------------------------------------------------- building tables
@@ -353,34 +370,202 @@ def _read(path: Path, kind: str, columns: list[str] | None = None, **kwargs: Any
     return table
 
 
+# --------------------------------------------------------------------------- run keys
+
+_HEX_DIGITS = np.full(256, 16, np.uint8)
+_HEX_DIGITS[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
+
+
+def id_keys(ids: pa.Array | pa.ChunkedArray | Iterable[str]) -> np.ndarray:
+    """Each run id as a 64-bit key (``uint64``): its 16 hex digits read as a number.
+
+    A run id is the first 64 bits of a SHA-256 in hex (:func:`sweep.grid.run_id`), so
+    the key is the id itself in 8 bytes instead of a ~65-byte Python string, and sets
+    of a sweep's ids become sorted numpy arrays. Any other string (never written by
+    the tool) gets the first 8 bytes of its BLAKE2b hash instead. The digits are read
+    in place from the Arrow buffer (16 bytes a row, no index arrays).
+    """
+    if not isinstance(ids, pa.Array | pa.ChunkedArray):
+        ids = pa.array(list(ids), pa.string())
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    if not pa.types.is_string(ids.type):
+        ids = ids.cast(pa.string())
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, np.uint64)
+    offsets_buffer, data_buffer = ids.buffers()[1:3]
+    offsets = np.frombuffer(offsets_buffer, np.int32, count=n + 1, offset=4 * ids.offset)
+    data = np.zeros(0, np.uint8) if data_buffer is None else np.frombuffer(data_buffer, np.uint8)
+    regular = np.diff(offsets) == 16
+    if regular.all():  # the usual case: the ids lie back to back, 16 bytes each
+        text = data[offsets[0] : offsets[-1]].reshape(n, 16)
+    else:
+        text = np.zeros((n, 16), np.uint8)
+        text[regular] = data[offsets[:-1][regular, None] + np.arange(16)]
+    digits = _HEX_DIGITS[text]
+    hexadecimal = regular & (digits < 16).all(axis=1)
+    # Two hex digits make a byte; eight bytes, big-endian, the key.
+    packed = (digits[:, 0::2] << 4) | digits[:, 1::2]
+    keys = np.ascontiguousarray(packed).view(">u8").ravel().astype(np.uint64)
+    for i in np.flatnonzero(~hexadecimal).tolist():
+        digest = hashlib.blake2b(str(ids[i].as_py()).encode(), digest_size=8).digest()
+        keys[i] = int.from_bytes(digest, "big")
+    return keys
+
+
+class RunOrder:
+    """Run ids in an order (a grid's), by key: where each id stands, 16 bytes a run.
+
+    ``RunOrder(keys)`` takes the :func:`id_keys` of the ids in order (a 300,000-run
+    grid: 4.8 MB, where a list and a set of its ids took ~40 MB).
+    """
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = np.asarray(keys, np.uint64)
+        self._sorter = np.argsort(self.keys, kind="stable")
+        self._sorted = self.keys[self._sorter]
+
+    @classmethod
+    def of(cls, run_ids: "RunOrder | Iterable[str]") -> "RunOrder":
+        """``run_ids`` as a RunOrder (itself if it is one)."""
+        return run_ids if isinstance(run_ids, RunOrder) else cls(id_keys(run_ids))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rank(self, keys: np.ndarray) -> np.ndarray:
+        """The position of each key in the order (``int64``), -1 for a key not in it."""
+        if not len(self.keys):
+            return np.full(len(keys), -1, np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, keys), len(self.keys) - 1)
+        return np.where(self._sorted[at] == keys, self._sorter[at], -1).astype(np.int64)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Whether each key is in the order."""
+        return self.rank(keys) >= 0
+
+
+def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(found, position)`` of each of ``keys`` in the sorted array ``sorted_keys``."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), bool), np.zeros(len(keys), np.int64)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys, at
+
+
+# --------------------------------------------------------------------------- reading runs
+
+
+def _status_codes(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Each status as its index in :data:`STATUSES` (``int8``)."""
+    return pc.index_in(column, value_set=pa.array(STATUSES)).to_numpy(zero_copy_only=False)
+
+
+def _iter_batches(
+    path: Path, kind: str, columns: list[str] | None = None, batch_rows: int = BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """The batches of one file (none if it was removed meanwhile), cast to the schema."""
+    schema = SCHEMAS[kind]
+    if columns is not None:
+        schema = pa.schema([schema.field(n) for n in columns])
+    try:
+        file = pq.ParquetFile(path)
+    except FileNotFoundError:  # a part consolidated (and removed) by another sweep
+        return
+    except (OSError, pa.ArrowInvalid) as e:
+        raise UserError(f"{path}: not a readable Parquet file ({e}); move it out of the way") from e
+    with file:
+        for batch in file.iter_batches(batch_size=batch_rows, columns=columns):
+            if batch.num_rows:
+                yield batch.cast(schema)
+
+
+@dataclass(frozen=True)
+class _RunsScan:
+    """Every row of the runs sources (consolidated file, then parts oldest first), keyed.
+
+    ``rows[i]`` rows come from ``sources[i]``; ``keep`` marks the row kept for each
+    run id: a finished one (ok/diverged) beats a failed one, else the first.
+    """
+
+    sources: list[Path]
+    rows: list[int]
+    keys: np.ndarray
+    status: np.ndarray
+    keep: np.ndarray
+
+
+def _scan_runs(sweep_dir: Path) -> _RunsScan:
+    sources = _sources(sweep_dir, "runs")
+    rows, keys, status = [], [], []
+    for path in sources:
+        n = 0
+        for batch in _iter_batches(path, "runs", ["run_id", "status"], SORT_ROWS):
+            keys.append(id_keys(batch.column(0)))
+            status.append(_status_codes(batch.column(1)))
+            n += batch.num_rows
+        rows.append(n)
+    all_keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
+    all_status = np.concatenate(status) if status else np.zeros(0, np.int8)
+    keep = np.zeros(len(all_keys), bool)
+    if len(all_keys):
+        failed = all_status == STATUSES.index("failed")
+        order = np.lexsort((np.arange(len(all_keys)), failed, all_keys))
+        ranked = all_keys[order]
+        first = np.ones(len(order), bool)
+        first[1:] = ranked[1:] != ranked[:-1]
+        keep[order[first]] = True
+    return _RunsScan(sources, rows, all_keys, all_status, keep)
+
+
+def run_keys(sweep_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(keys, statuses)`` of every run recorded in the folder, each once: the
+    :func:`id_keys` of the run ids and each status's index in :data:`STATUSES`.
+
+    Reads only the ``run_id`` and ``status`` columns, a batch at a time (what
+    :func:`run_statuses` gives as a dict of strings, in ~10 bytes a run).
+    """
+    scan = _scan_runs(Path(sweep_dir))
+    return scan.keys[scan.keep], scan.status[scan.keep]
+
+
+def _runs_arrow(
+    sweep_dir: Path, columns: list[str] | None = None, only: np.ndarray | None = None
+) -> pa.Table:
+    """The runs table, each run once; only the runs whose keys are in the sorted array
+    ``only`` when given (filtered a batch at a time, so a few runs of a big sweep cost
+    little)."""
+    wanted = None if columns is None else list(dict.fromkeys(["run_id", "status", *columns]))
+    schema = RUNS_SCHEMA if wanted is None else pa.schema([RUNS_SCHEMA.field(n) for n in wanted])
+    batches = []
+    for path in _sources(sweep_dir, "runs"):
+        if only is None:
+            table = _read(path, "runs", wanted)
+            batches += table.cast(schema).to_batches()
+            continue
+        for batch in _iter_batches(path, "runs", wanted, SORT_ROWS):
+            found, _ = _member(only, id_keys(batch.column("run_id")))
+            if found.any():
+                batches.append(batch.filter(pa.array(found)))
+    table = pa.Table.from_batches(batches, schema=schema)
+    table = _dedupe_runs(table)
+    return table if columns is None else table.select(columns)
+
+
 def _dedupe_runs(table: pa.Table) -> pa.Table:
     """Each run_id once: a finished row (ok/diverged) beats a failed one, else the first."""
     if table.num_rows == 0:
         return table
-    # Integer codes of the ids (no Python strings: this runs over every run of a sweep).
-    codes = _codes(table.column("run_id"))
+    keys = id_keys(table.column("run_id"))
     failed = pc.equal(table.column("status"), "failed").to_numpy(zero_copy_only=False)
-    order = np.lexsort((np.arange(len(codes)), failed))
-    _, first = np.unique(codes[order], return_index=True)
-    if len(first) == table.num_rows:  # no run twice (the usual case): no copy
+    order = np.lexsort((np.arange(len(keys)), failed, keys))
+    ranked = keys[order]
+    first = np.ones(len(order), bool)
+    first[1:] = ranked[1:] != ranked[:-1]
+    if first.all():  # no run twice (the usual case): no copy
         return table
     return table.take(pa.array(np.sort(order[first])))
-
-
-def _codes(column: pa.ChunkedArray) -> np.ndarray:
-    """Each value's index among the column's distinct values, as a numpy array."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
-    return encoded.indices.to_numpy(zero_copy_only=False)
-
-
-def _runs_arrow(sweep_dir: Path, columns: list[str] | None = None) -> pa.Table:
-    wanted = None if columns is None else list(dict.fromkeys(["run_id", "status", *columns]))
-    tables = [_read(p, "runs", wanted) for p in _sources(sweep_dir, "runs")]
-    schema = RUNS_SCHEMA if wanted is None else pa.schema([RUNS_SCHEMA.field(n) for n in wanted])
-    if not tables:
-        return schema.empty_table()
-    table = _dedupe_runs(pa.concat_tables([t.cast(schema) for t in tables]))
-    return table if columns is None else table.select(columns)
 
 
 def read_runs(sweep_dir: str | Path, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
@@ -396,10 +581,8 @@ def read_runs(sweep_dir: str | Path, run_ids: Iterable[str] | None = None) -> pd
     DataFrame with the columns of :data:`RUNS_SCHEMA` (empty, but typed, when no run
     has finished yet).
     """
-    table = _runs_arrow(Path(sweep_dir))
-    if run_ids is not None:
-        table = table.filter(pc.is_in(table.column("run_id"), pa.array(list(run_ids), pa.string())))
-    return table.to_pandas()
+    only = None if run_ids is None else np.unique(id_keys(run_ids))
+    return _runs_arrow(Path(sweep_dir), only=only).to_pandas()
 
 
 def run_statuses(sweep_dir: str | Path) -> dict[str, str]:
@@ -419,51 +602,53 @@ def done_run_ids(sweep_dir: str | Path, *, include_failed: bool = True) -> set[s
     }
 
 
+# --------------------------------------------------------------------------- curves, weights
+
+
 def _iter_keyed(
-    sweep_dir: Path, kind: str, allowed: set[str], batch_rows: int = BATCH_ROWS
+    sweep_dir: Path, kind: str, allowed: np.ndarray, batch_rows: int = BATCH_ROWS
 ) -> Iterator[pa.RecordBatch]:
-    """Batches of ``kind`` (curves or weights) for the runs in ``allowed``, each run once.
+    """Batches of ``kind`` (curves or weights) for the runs whose keys are in the sorted
+    array ``allowed``, each run once.
 
     A run's rows come from the first source that holds them (the consolidated file, then
     parts oldest first); a finished run's rows are the same in every source, so the
     choice does not matter, and a run only ever in orphaned parts is not in ``allowed``.
-    Sources are read a batch at a time, so memory does not grow with the sweep (only
-    the sets of run ids do).
+    Sources are read a batch at a time, and run ids are handled as 8-byte keys, so
+    memory does not grow with the sweep.
     """
-    schema = SCHEMAS[kind]
-    remaining = set(allowed)
+    remaining = np.ones(len(allowed), bool)
     for path in _sources(sweep_dir, kind):
-        if not remaining:
+        if not remaining.any():
             return
-        try:
-            file = pq.ParquetFile(path)
-        except FileNotFoundError:  # a part consolidated (and removed) meanwhile
-            continue
-        taken: set[str] = set()
-        with file:
-            for batch in file.iter_batches(batch_size=batch_rows):
-                # Test the batch's few distinct ids against the set, not every row against
-                # an Arrow value set of the whole sweep (which is hashed anew on each call).
-                ids = pc.unique(batch.column("run_id")).to_pylist()
-                keep = [rid for rid in ids if rid in remaining]
-                if not keep:
-                    continue
-                if len(keep) < len(ids):
-                    batch = batch.filter(pc.is_in(batch.column("run_id"), pa.array(keep)))
-                taken.update(keep)
-                yield pa.Table.from_batches([batch]).cast(schema).to_batches()[0]
-        remaining -= taken  # a run's rows are all in one source: skip them in later sources
+        taken = []
+        for batch in _iter_batches(path, kind, batch_rows=batch_rows):
+            # Test the batch's few distinct ids, not every row.
+            ids = pc.unique(batch.column("run_id"))
+            found, at = _member(allowed, id_keys(ids))
+            found &= remaining[at]
+            if not found.any():
+                continue
+            if not found.all():
+                keep = ids.filter(pa.array(found))
+                batch = batch.filter(pc.is_in(batch.column("run_id"), value_set=keep))
+            taken.append(at[found])
+            yield batch
+        for at in taken:  # a run's rows are all in one source: skip them in later sources
+            remaining[at] = False
 
 
-def _finished_ids(sweep_dir: Path) -> set[str]:
-    return {rid for rid, s in run_statuses(sweep_dir).items() if s != "failed"}
+def _finished_keys(sweep_dir: Path) -> np.ndarray:
+    """The sorted keys of the runs that finished (ok or diverged)."""
+    keys, status = run_keys(sweep_dir)
+    return np.sort(keys[status != STATUSES.index("failed")])
 
 
 def _read_keyed(sweep_dir: str | Path, kind: str, run_ids: Iterable[str] | None) -> pd.DataFrame:
     sweep_dir = Path(sweep_dir)
-    allowed = _finished_ids(sweep_dir)
+    allowed = _finished_keys(sweep_dir)
     if run_ids is not None:
-        allowed &= set(run_ids)
+        allowed = np.intersect1d(allowed, id_keys(run_ids))
     batches = list(_iter_keyed(sweep_dir, kind, allowed))
     return pa.Table.from_batches(batches, schema=SCHEMAS[kind]).to_pandas()
 
@@ -502,14 +687,66 @@ def _stale_files(sweep_dir: Path, keep: set[str]) -> list[Path]:
     return out
 
 
-def consolidate(sweep_dir: str | Path, *, order: list[str] | None = None) -> bool:
+def _write_runs_sorted(f: Any, scan: _RunsScan, order: RunOrder | None) -> None:
+    """Write the kept rows of ``scan`` to ``f`` in ``order`` (unknown ids last, as found).
+
+    Every kept row gets a distinct sort value: its rank in ``order``, or for an id not
+    in it ``len(order)`` plus its row number. Rows already in that order (one start of
+    a sweep writing in grid order, or no ``order``) are streamed through in one pass;
+    otherwise the sorted values are cut into ranges of :data:`SORT_ROWS` rows and each
+    range is gathered from all sources in one pass and sorted: memory is one range,
+    whatever the sweep's size, at the cost of reading the runs once per range.
+    """
+    position = np.arange(len(scan.keys), dtype=np.int64)
+    if order is None:
+        value = position
+    else:
+        rank = order.rank(scan.keys)
+        value = np.where(rank >= 0, rank, len(order) + position)
+    kept_values = value[scan.keep]
+    ordered = bool(np.all(kept_values[1:] > kept_values[:-1]))
+    bounds = [0, np.iinfo(np.int64).max]
+    if not ordered:
+        cuts = np.sort(kept_values)[::SORT_ROWS]
+        bounds = [*cuts.tolist(), np.iinfo(np.int64).max]
+    starts = np.cumsum([0, *scan.rows])
+    with pq.ParquetWriter(f, RUNS_SCHEMA) as writer:
+        for low, high in zip(bounds[:-1], bounds[1:], strict=True):
+            wanted = scan.keep & (value >= low) & (value < high)
+            pieces, piece_values = [], []
+            for path, start, stop in zip(scan.sources, starts[:-1], starts[1:], strict=True):
+                if not wanted[start:stop].any():
+                    continue
+                at = int(start)
+                for batch in _iter_batches(path, "runs", batch_rows=SORT_ROWS):
+                    rows = slice(at, at + batch.num_rows)
+                    at += batch.num_rows
+                    if not np.array_equal(id_keys(batch.column("run_id")), scan.keys[rows]):
+                        raise RuntimeError(f"{path} changed while it was being consolidated")
+                    mask = wanted[rows]
+                    if not mask.any():
+                        continue
+                    piece = batch if mask.all() else batch.filter(pa.array(mask))
+                    if ordered:
+                        writer.write_batch(piece)
+                    else:
+                        pieces.append(piece)
+                        piece_values.append(value[rows][mask])
+            if pieces:
+                table = pa.Table.from_batches(pieces, schema=RUNS_SCHEMA)
+                sort = np.argsort(np.concatenate(piece_values), kind="stable")
+                writer.write_table(table.take(pa.array(sort)))
+
+
+def consolidate(sweep_dir: str | Path, *, order: RunOrder | Iterable[str] | None = None) -> bool:
     """Merge the parts into ``runs/curves/weights.parquet`` and remove them.
 
     Each file is written to a temporary name and renamed, curves and weights first and
     runs last; a crash in between leaves every run readable (readers dedupe), and the
-    next consolidation finishes the job. Curves and weights are streamed a batch at a
-    time. ``order`` sorts ``runs.parquet`` (the grid's run order; unknown ids last).
-    Returns whether anything changed.
+    next consolidation finishes the job. Everything is streamed a batch at a time, and
+    run ids are held as 8-byte keys, so memory does not grow with the sweep. ``order``
+    sorts ``runs.parquet`` (the grid's run order, as ids or a :class:`RunOrder`;
+    unknown ids last, in the order found). Returns whether anything changed.
     """
     sweep_dir = Path(sweep_dir)
     keys = _visible_parts(sweep_dir)
@@ -519,14 +756,8 @@ def consolidate(sweep_dir: str | Path, *, order: list[str] | None = None) -> boo
             with contextlib.suppress(OSError):
                 path.unlink()
         return bool(stale)
-    runs = _runs_arrow(sweep_dir)
-    if order is not None:
-        ranks = pc.index_in(runs.column("run_id"), value_set=pa.array(order, pa.string()))
-        ranks = pc.fill_null(ranks, len(order)).to_numpy()
-        runs = runs.take(pa.array(np.argsort(ranks, kind="stable")))
-    finished = set(
-        runs.filter(pc.not_equal(runs.column("status"), "failed")).column("run_id").to_pylist()
-    )
+    scan = _scan_runs(sweep_dir)
+    finished = np.sort(scan.keys[scan.keep & (scan.status != STATUSES.index("failed"))])
     for kind in ("curves", "weights"):
 
         def write(f: Any, kind: str = kind) -> None:
@@ -535,7 +766,8 @@ def consolidate(sweep_dir: str | Path, *, order: list[str] | None = None) -> boo
                     writer.write_batch(batch)
 
         _write_atomic(sweep_dir / f"{kind}.parquet", write)
-    write_table(sweep_dir / "runs.parquet", runs)
+    runs_order = None if order is None else RunOrder.of(order)
+    _write_atomic(sweep_dir / "runs.parquet", lambda f: _write_runs_sorted(f, scan, runs_order))
     consumed = [sweep_dir / PARTS / f"{kind}-{key}.parquet" for key in keys for kind in KINDS]
     for path in [*consumed, *stale]:
         with contextlib.suppress(OSError):
@@ -575,7 +807,7 @@ def _check_creatable(path: Path) -> None:
 
 
 def plan_folder(
-    out_dir: str | Path, *, grid_text: str, run_ids: set[str], fresh: bool
+    out_dir: str | Path, *, grid_text: str, run_ids: RunOrder | Iterable[str], fresh: bool
 ) -> FolderPlan:
     """Check that ``out_dir`` can take this sweep, touching nothing; UserError if not.
 
@@ -583,6 +815,7 @@ def plan_folder(
     or of a grid whose recorded runs all belong to this one (an extension: its runs
     are kept, its grid.toml replaced). Any other content is refused unless ``fresh``,
     which moves the whole folder aside to ``<dir>.old-<timestamp>`` (nothing is deleted).
+    ``run_ids`` are the new grid's (read only when its grid file differs).
     """
     path = Path(out_dir)
     if path.exists() and not path.is_dir():
@@ -616,10 +849,11 @@ def plan_folder(
         ) from None
     if old_text == grid_text:
         return FolderPlan(path, None, False)
-    foreign = set(run_statuses(path)) - run_ids
+    recorded, _ = run_keys(path)
+    foreign = np.count_nonzero(~RunOrder.of(run_ids).contains(recorded))
     if foreign:
         raise UserError(
-            f"{path}: holds results of a different grid ({len(foreign):,} of its runs are not "
+            f"{path}: holds results of a different grid ({foreign:,} of its runs are not "
             "in this one); use --fresh to move them aside, or --out another folder"
         )
     return FolderPlan(path, None, True)

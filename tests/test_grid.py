@@ -1,9 +1,13 @@
 """Grid files: the real files in grids/, expansion, and every mistake a user can make."""
 
+import dataclasses
+import itertools
+import math
 import re
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -106,6 +110,103 @@ def test_batch_grid_has_full_mini_and_online():
 
 
 # --------------------------------------------------------------------------- expansion
+
+
+def eager_runs(fixed: dict, grids: list[dict], seeds: tuple[int, ...]) -> list[RunConfig]:
+    """The whole expansion as a list, the obvious way (validated configs, a set of
+    those seen): what load_grid returned before it expanded lazily."""
+    runs, seen = [], set()
+    for grid in grids:
+        keys = list(grid)
+        for combo in itertools.product(*(grid[k] for k in keys)):
+            point = {**fixed, **dict(zip(keys, combo, strict=True))}
+            width = point.pop("hidden_size", 4)
+            depth = point.pop("hidden_layers", 2)
+            if "hidden" not in point and (
+                {"hidden_size", "hidden_layers"} & (set(grid) | set(fixed))
+            ):
+                point["hidden"] = (width,) * depth
+            for seed in seeds:
+                cfg = RunConfig(**point, seed=seed)
+                if cfg not in seen:
+                    seen.add(cfg)
+                    runs.append(cfg)
+    return runs
+
+
+DUPLICATES = """
+[sweep]
+seeds = [5, 2]
+[[grid]]
+hidden_layers = [0, 1, 2]
+hidden_size = [2, 4]
+lr = [1, 0.5]
+[[grid]]
+hidden = [[], [4], [4, 4]]
+lr = [0.5, 1.0, 2]
+"""
+
+
+@pytest.mark.parametrize("name", [p.stem for p in GRIDS] + ["duplicates"])
+def test_lazy_runs_are_the_full_expansion_in_order(tmp_path: Path, name: str):
+    path = (
+        write(tmp_path, DUPLICATES)
+        if name == "duplicates"
+        else GRIDS[[p.stem for p in GRIDS].index(name)]
+    )
+    spec = load_grid(path)
+    runs = spec.runs
+    eager = eager_runs(runs.fixed, runs.grids, runs.seeds)
+    lazy = list(runs)
+    assert len(runs) == len(lazy) == len(eager)
+    assert lazy == eager
+    # Same values and the same types (1 and 1.0 are equal but give different run ids).
+    assert [[(k, type(v), v) for k, v in vars(c).items()] for c in lazy] == [
+        [(k, type(v), v) for k, v in vars(c).items()] for c in eager
+    ]
+    ids = [run_id(c) for c in eager]
+    assert list(runs.ids()) == ids
+    assert [(rid, c) for rid, c in runs.with_ids()] == list(zip(ids, eager, strict=True))
+    assert [runs[i] for i in range(len(runs))] == eager
+    assert runs[-1] == eager[-1] and runs[3:50:7] == eager[3:50:7]
+    with pytest.raises(IndexError):
+        runs[len(eager)]
+    assert spec.n_configs == len({dataclasses.replace(c, seed=0) for c in eager})
+    assert spec.n_duplicates == (
+        sum(math.prod(len(v) for v in g.values()) for g in runs.grids) * len(runs.seeds)
+        - len(eager)
+    )
+
+
+def test_duplicates_are_dropped_where_they_first_repeat(tmp_path: Path):
+    spec = load_grid(write(tmp_path, DUPLICATES))
+    points = [(r.hidden, r.lr) for r in spec.runs[::2]]
+    # [[grid]] #1: with no hidden layer the two widths are one config (1 repeat per lr).
+    first = [((), 1.0), ((), 0.5)] + [
+        ((w,) * d, lr) for d in (1, 2) for w in (2, 4) for lr in (1.0, 0.5)
+    ]
+    # [[grid]] #2: only lr 2 is new; its six other points repeat [[grid]] #1's.
+    assert points == first + [((), 2.0), ((4,), 2.0), ((4, 4), 2.0)]
+    assert [r.seed for r in spec.runs[:4]] == [5, 2, 5, 2]
+    assert spec.n_duplicates == 2 * (2 + 6) and spec.n_configs == 13
+
+
+def test_a_big_grid_is_not_held_in_memory(tmp_path: Path):
+    path = write(tmp_path, "[sweep]\nseeds = 50000\n[grid]\nlr = [0.1, 1.0, 10.0]\n")
+    tracemalloc.start()
+    try:
+        spec = load_grid(path)
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        assert sum(1 for _ in spec.runs) == 150_000
+        _, iterating = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # A list of 150,000 RunConfigs takes ~45 MB; the spec holds the 50,000 seeds (~2 MB).
+    assert held < 4 * 2**20 and iterating - held < 2**20
+    assert len(spec.runs) == 150_000 and spec.n_configs == 3
+    assert spec.runs[149_999] == RunConfig(lr=10.0, seed=49_999)
+    assert spec.runs[50_000] == RunConfig(lr=1.0, seed=0)
 
 
 def test_expansion_order_is_key_order_with_seeds_innermost(tmp_path: Path):

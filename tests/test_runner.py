@@ -1,5 +1,7 @@
 """run_sweep on real grid files: what it writes, resuming, failures, backends agreeing."""
 
+import collections
+import dataclasses
 import math
 import resource
 import sys
@@ -13,7 +15,15 @@ from sweep import store
 from sweep.config import RunConfig
 from sweep.errors import UserError
 from sweep.grid import load_grid, run_id
-from sweep.runner import CHUNKS_PER_WORKER, plan_chunks, run_sweep
+from sweep.runner import (
+    CHUNKS_PER_WORKER,
+    chunk_size_for,
+    grid_order,
+    lockstep_key,
+    plan_chunks,
+    run_sweep,
+    train_chunk,
+)
 from sweep.training import train_one
 
 GRID = """\
@@ -266,23 +276,119 @@ def test_a_run_out_of_memory_fails_alone_and_retry_failed_trains_it(tmp_path):
     assert set(pd.read_parquet(out / "curves.parquet").run_id) == set(after.index)
 
 
-def test_plan_chunks_deals_round_robin_several_per_worker():
+def test_plan_chunks_sizes_by_cost_and_keeps_several_per_worker():
     runs = [(str(i), RunConfig(dataset="xor", epochs=100, seed=i)) for i in range(100)]
-    chunks = plan_chunks(runs, n_workers=2)
+    chunks = list(plan_chunks(runs, n_runs=100, n_workers=2))
     assert len(chunks) == CHUNKS_PER_WORKER * 2
-    assert sorted(rid for chunk in chunks for rid, _ in chunk) == sorted(r for r, _ in runs)
-    assert [rid for rid, _ in chunks[1][:3]] == ["1", "9", "17"]
-    assert max(map(len, chunks)) - min(map(len, chunks)) <= 1
+    assert [rid for chunk in chunks for rid, _ in chunk] == [r for r, _ in runs]
+    assert [len(c) for c in chunks] == [13] * 7 + [9]
     # Long runs: one per chunk, so no chunk takes much longer than a few seconds.
     dear = [
         (str(i), RunConfig(dataset="spiral", hidden=(256, 256), epochs=100_000)) for i in range(6)
     ]
-    assert [len(c) for c in plan_chunks(dear, n_workers=2)] == [1] * 6
+    assert [len(c) for c in plan_chunks(dear, n_runs=6, n_workers=2)] == [1] * 6
     # Many recorded epochs: chunks stay small enough to send back.
     long = [
         (str(i), RunConfig(dataset="xor", hidden=(1,), epochs=400_000, seed=i)) for i in range(8)
     ]
-    assert max(len(c) for c in plan_chunks(long, n_workers=1)) <= 2
-    assert [len(c) for c in plan_chunks(runs, n_workers=2, chunk_size=30)] == [25] * 4
-    assert plan_chunks([], n_workers=2) == []
-    assert math.ceil(100 / 7) == len(plan_chunks(runs, n_workers=1, chunk_size=7))
+    assert max(len(c) for c in plan_chunks(long, n_runs=8, n_workers=1)) <= 2
+    assert [len(c) for c in plan_chunks(runs, n_runs=100, n_workers=2, chunk_size=30)] == [
+        30,
+        30,
+        30,
+        10,
+    ]
+    assert list(plan_chunks([], n_runs=0, n_workers=2)) == []
+
+
+def test_lockstep_key_ignores_only_what_a_lockstep_call_may_vary():
+    base = RunConfig(dataset="xor", hidden=(4, 4), epochs=100)
+    same = dataclasses.replace(
+        base, seed=7, lr=2.0, init="xavier", target_loss=0.01, stop_at_target=False
+    )
+    assert lockstep_key(same) == lockstep_key(base)
+    for change in [
+        {"hidden": (4,)},
+        {"epochs": 101},
+        {"activation": "tanh"},
+        {"batch_size": 4},
+        {"data_seed": 1},
+        {"optimizer": "adam"},
+        {"dataset": "linear"},
+        {"noise": 0.1},
+    ]:
+        assert lockstep_key(dataclasses.replace(base, **change)) != lockstep_key(base), change
+
+
+def test_chunks_of_a_real_grid_keep_lockstep_keys_together():
+    spec = load_grid(Path(__file__).parent.parent / "grids" / "lab.toml")
+    runs = list(spec.runs.with_ids())
+    chunks = list(plan_chunks(iter(runs), n_runs=len(runs), n_workers=2))
+    assert sorted(rid for chunk in chunks for rid, _ in chunk) == sorted(r for r, _ in runs)
+    assert all(len({lockstep_key(cfg) for _, cfg in chunk}) == 1 for chunk in chunks)
+    position = {rid: i for i, (rid, _) in enumerate(runs)}
+    for chunk in chunks:  # each in grid order
+        assert [position[r] for r, _ in chunk] == sorted(position[r] for r, _ in chunk)
+    # Groups as big as the cost model allows: a key's runs fill as few chunks as can hold them.
+    counts = collections.Counter(lockstep_key(cfg) for _, cfg in runs)
+    per_key = collections.Counter(lockstep_key(chunk[0][1]) for chunk in chunks)
+    for key, count in counts.items():
+        cfg = next(c for _, c in runs if lockstep_key(c) == key)
+        size = chunk_size_for(cfg, balance=math.ceil(len(runs) / 8), record_every=10)
+        assert per_key[key] == math.ceil(count / size)
+    assert len(counts) == 4 * 4 and len(chunks) > 2 * CHUNKS_PER_WORKER
+
+
+def test_plan_chunks_takes_runs_as_it_needs_them_and_bounds_what_waits():
+    taken = 0
+
+    def stream(n: int, keys: int):
+        nonlocal taken
+        for i in range(n):
+            taken += 1
+            yield str(i), RunConfig(dataset="xor", epochs=10 + i % keys, seed=i)
+
+    chunks = plan_chunks(stream(10_000, 1), n_runs=10_000, n_workers=2, chunk_size=50)
+    assert len(next(chunks)) == 50 and taken == 50
+    # 300 keys interleaved, chunks of 50: without a bound 300 x 49 runs would wait.
+    taken, given = 0, 0
+    chunks = plan_chunks(
+        stream(30_000, 300), n_runs=30_000, n_workers=2, chunk_size=50, max_pending=1_000
+    )
+    for chunk in chunks:
+        given += len(chunk)
+        assert len({lockstep_key(cfg) for _, cfg in chunk}) == 1
+        assert taken - given <= 1_000
+    assert given == taken == 30_000
+
+
+def test_resuming_trains_only_what_is_missing_and_keeps_each_run_once(tmp_path):
+    spec = small_spec(tmp_path)
+    out = tmp_path / "out"
+    ids = list(spec.runs.ids())
+    assert grid_order(spec).keys.tolist() == [int(rid, 16) for rid in ids]
+    # A start killed half-way: parts for some runs, one of them failed.
+    done = list(spec.runs.with_ids())[3:11]
+    (out / "parts").mkdir(parents=True)
+    (out / "grid.toml").write_text(spec.text)
+    store.write_part(out, train_chunk(done[1:], 4))
+    failed = store.run_row(done[0][0], done[0][1], status="failed", seconds=0.0, error="E: x")
+    store.write_part(
+        out,
+        {
+            "runs": store.runs_table([failed]),
+            "curves": store.curves_table([], [], 4),
+            "weights": store.weights_table([], []),
+        },
+    )
+    resumed = run_sweep(spec=spec, out_dir=out, n_jobs=2, quiet=True)
+    assert (resumed.n_trained, resumed.n_skipped, resumed.n_failed) == (16, 8, 1)
+    assert resumed.first_error == f"{done[0][0]}: E: x"
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs.run_id.tolist() == ids  # each once, in the grid's order
+    retried = run_sweep(spec=spec, out_dir=out, n_jobs=2, quiet=True, retry_failed=True)
+    assert (retried.n_trained, retried.n_failed, retried.n_chunks) == (1, 0, 1)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs.run_id.tolist() == ids and set(runs.status) == {"ok"}
+    curves = pd.read_parquet(out / "curves.parquet")
+    assert set(curves.run_id) == set(ids) and not curves.duplicated(["run_id", "epoch"]).any()

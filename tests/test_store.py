@@ -189,6 +189,65 @@ def test_a_finished_row_replaces_a_failed_one(tmp_path):
     assert runs.status.tolist() == ["ok"] and runs.error.isna().all()
 
 
+def test_run_ids_as_keys():
+    ids = ["00ff00ff00ff00ff", "ffffffffffffffff", "0000000000000001", "x", "ABCDEF0123456789"]
+    keys = store.id_keys(pa.array(ids))
+    assert keys.dtype == np.uint64
+    assert keys[:3].tolist() == [0x00FF00FF00FF00FF, 2**64 - 1, 1]
+    # Other strings (never written by the tool) get a hash: stable, distinct, not the digits.
+    assert keys[3] == store.id_keys(["x"])[0] and keys[4] != 0xABCDEF0123456789
+    assert len(set(keys.tolist())) == 5
+    assert store.id_keys(pa.array(ids).slice(2)).tolist() == keys[2:].tolist()
+    chunked = pa.chunked_array([ids[:2], ids[2:]])
+    assert store.id_keys(chunked).tolist() == keys.tolist()
+    real = [run_id(c) for c in CONFIGS]
+    assert store.id_keys(real).tolist() == [int(rid, 16) for rid in real]
+    order = store.RunOrder(store.id_keys(real))
+    assert order.rank(store.id_keys([real[2], "y", real[0]])).tolist() == [2, -1, 0]
+    assert store.RunOrder(np.zeros(0, np.uint64)).rank(keys).tolist() == [-1] * 5
+
+
+def test_consolidation_sorts_in_ranges_reading_each_run_once(tmp_path, monkeypatch):
+    """Runs arrive out of order over many parts, one failed and then retried, beside an
+    earlier consolidated file; sorted three rows at a time (as 65,536 are in a big sweep)
+    runs.parquet is every run once, in order, with the rows it was given."""
+    configs = [RunConfig(dataset="xor", hidden=(2,), epochs=3, seed=s) for s in range(14)]
+    ids = [run_id(c) for c in configs]
+    store.write_part(tmp_path, chunk(configs[10:12]))
+    store.consolidate(tmp_path)
+    failed = store.run_row(ids[4], configs[4], status="failed", seconds=0.0, error="E: x")
+    empty = {"curves": store.curves_table([], [], 1), "weights": store.weights_table([], [])}
+    store.write_part(tmp_path, {"runs": store.runs_table([failed]), **empty})
+    for part in ([13, 2, 7], [0, 4], [9, 1, 12, 5], [3, 8, 6]):
+        store.write_part(tmp_path, chunk([configs[i] for i in part]))
+    before = store.read_runs(tmp_path).set_index("run_id")
+    assert len(before) == 14 and before.loc[ids[4], "status"] == "ok"
+    monkeypatch.setattr(store, "SORT_ROWS", 3)
+    order = ids[::-1][:12]  # ids 1 and 0 are not in it: last, in the order they came
+    store.consolidate(tmp_path, order=order)
+    after = pd.read_parquet(tmp_path / "runs.parquet")
+    assert after.run_id.tolist() == order + [ids[0], ids[1]]
+    assert pq.ParquetFile(tmp_path / "runs.parquet").metadata.num_row_groups == 5
+    pd.testing.assert_frame_equal(after.set_index("run_id"), before.loc[after.run_id])
+    curves = pd.read_parquet(tmp_path / "curves.parquet")
+    assert sorted(set(curves.run_id)) == sorted(ids) and len(curves) == 3 * 14
+
+
+def test_read_runs_of_some_ids_reads_only_those(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "SORT_ROWS", 2)
+    store.write_part(tmp_path, chunk(CONFIGS[:3]))
+    store.consolidate(tmp_path)
+    store.write_part(tmp_path, chunk(CONFIGS[3:]))
+    wanted = [run_id(CONFIGS[3]), run_id(CONFIGS[1]), "not-a-run"]
+    got = store.read_runs(tmp_path, wanted)
+    assert got.run_id.tolist() == [wanted[1], wanted[0]]  # file order
+    assert list(got.columns) == store.RUNS_SCHEMA.names
+    assert store.read_runs(tmp_path, []).empty
+    keys, statuses = store.run_keys(tmp_path)
+    assert sorted(keys.tolist()) == sorted(int(run_id(c), 16) for c in CONFIGS)
+    assert statuses.tolist() == [store.STATUSES.index("ok")] * 4
+
+
 def test_duckdb_and_polars_read_the_files(tmp_path):
     store.write_part(tmp_path, chunk(CONFIGS))
     store.consolidate(tmp_path)
@@ -249,6 +308,8 @@ def test_another_grid_is_an_extension_only_if_it_holds_every_stored_run(tmp_path
     ids = {run_id(c) for c in CONFIGS}
     plan = store.plan_folder(sweep, grid_text="new grid", run_ids=ids, fresh=False)
     assert plan.new_grid
+    order = store.RunOrder(store.id_keys(sorted(ids)))
+    assert store.plan_folder(sweep, grid_text="new grid", run_ids=order, fresh=False).new_grid
     with store.open_folder(plan, "new grid"):
         pass
     assert (sweep / "grid.toml").read_text() == "new grid"
