@@ -31,18 +31,25 @@ import numpy as np
 from numba import njit
 
 from kernels.activations import (
-    ACTIVATIONS,
-    OUTPUT_ACTIVATIONS,
-    SIGMOID,
     activate_lanes,
     scale_by_derivative,
 )
-from kernels.losses import BCE, LOSSES, MAE, MSE, softplus
+from kernels.losses import BCE, MAE, MSE, softplus
 from kernels.mlp import layout
-from kernels.optimizers import OPTIMIZERS, step_lanes
+from kernels.optimizers import step_lanes
 from kernels.options import JIT_OPTIONS
 from kernels.rng import seed_state, shuffle
-from kernels.train import Params, TrainOutput, _bias_slices, _code, _sizes, pack, unpack
+from kernels.train import (
+    Params,
+    TrainOutput,
+    _bias_slices,
+    _sizes,
+    check_schedule,
+    checked_codes,
+    checked_data,
+    pack,
+    unpack,
+)
 
 
 @njit(**JIT_OPTIONS)
@@ -506,13 +513,8 @@ def train_many(
     value for all runs or one per run; everything else is shared. Returns one
     :class:`TrainOutput` per run, in order; a run's result does not depend on the others.
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"x must be a non-empty (n, d) array, got shape {x.shape}")
+    x, yv = checked_data(x, y)
     n = x.shape[0]
-    yv = np.ascontiguousarray(np.asarray(y, dtype=np.float64).reshape(-1))
-    if yv.shape[0] != n:
-        raise ValueError(f"y must hold {n} targets, got {yv.shape[0]}")
     n_runs = len(inits)
     if n_runs == 0:
         return []
@@ -521,12 +523,9 @@ def train_many(
         other = _sizes(params, x.shape[1])
         if not np.array_equal(other, sizes):
             raise ValueError(f"run {k}: net {other.tolist()} differs from run 0's {sizes.tolist()}")
-    hidden_code = _code(ACTIVATIONS, activation, "activation")
-    out_code = _code(OUTPUT_ACTIVATIONS, output_activation, "output_activation")
-    loss_code = _code(LOSSES, loss, "loss")
-    if loss_code == BCE and out_code != SIGMOID:
-        raise ValueError("loss 'bce' needs output_activation 'sigmoid'")
-    opt_code = _code(OPTIMIZERS, optimizer, "optimizer")
+    hidden_code, out_code, loss_code, opt_code = checked_codes(
+        activation, output_activation, loss, optimizer
+    )
     lrs = np.array(_per_run(lr, n_runs, "lr", float), dtype=np.float64)
     if not (np.all(lrs > 0) and np.all(np.isfinite(lrs))):
         raise ValueError(
@@ -540,10 +539,7 @@ def train_many(
         ]
     )
     stops = np.array(_per_run(stop_at_target, n_runs, "stop_at_target", bool), dtype=np.bool_)
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+    check_schedule(epochs, batch_size)
     theta = np.stack([pack(params) for params in inits], axis=1)
     if not bias:
         for _, start, length in _bias_slices(sizes):

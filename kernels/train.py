@@ -244,6 +244,36 @@ def _code(table: dict[str, int], name: str, what: str) -> int:
     return table[name]
 
 
+def checked_data(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` as a float64 ``(n, d)`` array and ``y`` as ``n`` contiguous float64 targets."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"x must be a non-empty (n, d) array, got shape {x.shape}")
+    yv = np.ascontiguousarray(np.asarray(y, dtype=np.float64).reshape(-1))
+    if yv.shape[0] != x.shape[0]:
+        raise ValueError(f"y must hold {x.shape[0]} targets, got {yv.shape[0]}")
+    return x, yv
+
+
+def checked_codes(
+    activation: str, output_activation: str, loss: str, optimizer: str
+) -> tuple[int, int, int, int]:
+    """The kernels' integer codes of the four names, checked together."""
+    hidden_code = _code(ACTIVATIONS, activation, "activation")
+    out_code = _code(OUTPUT_ACTIVATIONS, output_activation, "output_activation")
+    loss_code = _code(LOSSES, loss, "loss")
+    if loss_code == BCE and out_code != SIGMOID:
+        raise ValueError("loss 'bce' needs output_activation 'sigmoid'")
+    return hidden_code, out_code, loss_code, _code(OPTIMIZERS, optimizer, "optimizer")
+
+
+def check_schedule(epochs: int, batch_size: int | None) -> None:
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+
+
 def train(
     x: np.ndarray,
     y: np.ndarray,
@@ -271,26 +301,15 @@ def train(
     batch_size : None (or >= n) for full batch, 1 for online training.
     bias : when False the biases are zeroed and never updated.
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"x must be a non-empty (n, d) array, got shape {x.shape}")
+    x, yv = checked_data(x, y)
     n = x.shape[0]
-    yv = np.ascontiguousarray(np.asarray(y, dtype=np.float64).reshape(-1))
-    if yv.shape[0] != n:
-        raise ValueError(f"y must hold {n} targets, got {yv.shape[0]}")
     sizes = _sizes(params, x.shape[1])
-    hidden_code = _code(ACTIVATIONS, activation, "activation")
-    out_code = _code(OUTPUT_ACTIVATIONS, output_activation, "output_activation")
-    loss_code = _code(LOSSES, loss, "loss")
-    if loss_code == BCE and out_code != SIGMOID:
-        raise ValueError("loss 'bce' needs output_activation 'sigmoid'")
-    opt_code = _code(OPTIMIZERS, optimizer, "optimizer")
+    hidden_code, out_code, loss_code, opt_code = checked_codes(
+        activation, output_activation, loss, optimizer
+    )
     if not lr > 0 or not math.isfinite(lr):
         raise ValueError(f"lr must be a positive number, got {lr}")
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+    check_schedule(epochs, batch_size)
     theta = pack(params)
     if not bias:
         for _, fan_out_start, fan_out in _bias_slices(sizes):
