@@ -56,6 +56,9 @@ BATCH_ROWS = 1 << 15
 # Rows of runs.parquet sorted at a time at consolidation (about 4 MB of runs), and the
 # batch size runs are read in when only some of their rows are wanted.
 SORT_ROWS = 1 << 14
+# Rows per row group of the consolidated files: larger groups compress better (1M
+# rows: 10-15% smaller files) but are held in memory while written.
+ROW_GROUP_ROWS = 1 << 17
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -476,7 +479,7 @@ def _iter_batches(
     except (OSError, pa.ArrowInvalid) as e:
         raise UserError(f"{path}: not a readable Parquet file ({e}); move it out of the way") from e
     with file:
-        for batch in file.iter_batches(batch_size=batch_rows, columns=columns):
+        for batch in file.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
             if batch.num_rows:
                 yield batch.cast(schema)
 
@@ -687,6 +690,21 @@ def _stale_files(sweep_dir: Path, keep: set[str]) -> list[Path]:
     return out
 
 
+def _write_grouped(writer: pq.ParquetWriter, batches: Iterable[pa.RecordBatch]) -> None:
+    """Write ``batches`` in row groups of about :data:`ROW_GROUP_ROWS` rows (a part's
+    batches are small, and a row group per batch makes the file ~15% larger)."""
+    group: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        group.append(batch)
+        rows += batch.num_rows
+        if rows >= ROW_GROUP_ROWS:
+            writer.write_table(pa.Table.from_batches(group), row_group_size=rows)
+            group, rows = [], 0
+    if group:
+        writer.write_table(pa.Table.from_batches(group), row_group_size=rows)
+
+
 def _write_runs_sorted(f: Any, scan: _RunsScan, order: RunOrder | None) -> None:
     """Write the kept rows of ``scan`` to ``f`` in ``order`` (unknown ids last, as found).
 
@@ -762,8 +780,7 @@ def consolidate(sweep_dir: str | Path, *, order: RunOrder | Iterable[str] | None
 
         def write(f: Any, kind: str = kind) -> None:
             with pq.ParquetWriter(f, SCHEMAS[kind]) as writer:
-                for batch in _iter_keyed(sweep_dir, kind, finished):
-                    writer.write_batch(batch)
+                _write_grouped(writer, _iter_keyed(sweep_dir, kind, finished))
 
         _write_atomic(sweep_dir / f"{kind}.parquet", write)
     runs_order = None if order is None else RunOrder.of(order)

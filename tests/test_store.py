@@ -223,6 +223,7 @@ def test_consolidation_sorts_in_ranges_reading_each_run_once(tmp_path, monkeypat
     before = store.read_runs(tmp_path).set_index("run_id")
     assert len(before) == 14 and before.loc[ids[4], "status"] == "ok"
     monkeypatch.setattr(store, "SORT_ROWS", 3)
+    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 10)
     order = ids[::-1][:12]  # ids 1 and 0 are not in it: last, in the order they came
     store.consolidate(tmp_path, order=order)
     after = pd.read_parquet(tmp_path / "runs.parquet")
@@ -231,6 +232,11 @@ def test_consolidation_sorts_in_ranges_reading_each_run_once(tmp_path, monkeypat
     pd.testing.assert_frame_equal(after.set_index("run_id"), before.loc[after.run_id])
     curves = pd.read_parquet(tmp_path / "curves.parquet")
     assert sorted(set(curves.run_id)) == sorted(ids) and len(curves) == 3 * 14
+    # Curves go out in row groups of at least 10 rows, gathered from the sources' batches:
+    # the old file's 6 rows and the parts' 9, 6, 12 and 9 (the failed run has none).
+    meta = pq.ParquetFile(tmp_path / "curves.parquet").metadata
+    groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert groups == [6 + 9, 6 + 12, 9]
 
 
 def test_read_runs_of_some_ids_reads_only_those(tmp_path, monkeypatch):
