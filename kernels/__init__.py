@@ -12,6 +12,7 @@ from kernels.options import source_keyed_cache
 # Every kernel module is first imported here, so all of them cache under one folder
 # keyed on the kernels' sources (see source_keyed_cache).
 with source_keyed_cache():
+    from kernels import lockstep_loop, lockstep_passes  # noqa: F401 (cached under the same folder)
     from kernels.activations import ACTIVATION_ALIASES, ACTIVATIONS, OUTPUT_ACTIVATIONS
     from kernels.init import INITS, init_params
     from kernels.lockstep import prefers_lockstep, train_many

@@ -15,7 +15,9 @@ with ``math.exp``, 1.1 ns per tanh against 26 ns (benchmarks/README.md).
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from kernels.options import JIT_OPTIONS
 
@@ -213,3 +215,56 @@ def scale_by_derivative(code: int, a: np.ndarray, delta: np.ndarray, m: int) -> 
         for s in range(m):
             delta[s] = delta[s] if a[s] > 0.0 else LEAKY_SLOPE * delta[s]
     # identity: derivative 1, nothing to do
+
+
+@intrinsic
+def float_from_bits(typingctx: object, bits: types.Integer) -> tuple:  # type: ignore[type-arg]
+    """The float64 whose bit pattern is the int64 ``bits`` (a register move, vectorisable)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context: object, builder: ir.IRBuilder, signature: object, args: list) -> ir.Value:  # type: ignore[type-arg]
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def expm1_lane(v: float) -> tuple[float, float]:
+    """``(2^k, q)`` with ``exp(v) = 2^k (1 + q)``: :func:`expm1_parts` for one value, in registers.
+
+    The same operations in the same order, so a lane's result equals the row
+    version's to the bit; inlined into the generated lockstep passes, whose loop over
+    runs LLVM then vectorises (the bit pattern becomes a float by a register move).
+    """
+    c = min(max(v, EXP_MIN), EXP_MAX)
+    k = math.floor(c * LOG2E + 0.5)
+    r = (c - k * LN2_HI) - k * LN2_LO
+    # fmt: off
+    q = r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120
+        + r * (1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880
+        + r * (1.0 / 3628800 + r * (1.0 / 39916800 + r * (1.0 / 479001600
+        + r * (1.0 / 6227020800)))))))))))))
+    # fmt: on
+    return float_from_bits((np.int64(k) + 1023) << 52), q  # type: ignore[call-arg]
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def sigmoid_lane(z: float) -> float:
+    """:func:`sigmoid_vector` for one value (bit for bit)."""
+    v = -1.0 * z
+    two_k, q = expm1_lane(v)
+    v = -z
+    e = two_k + two_k * q
+    e = math.inf if v > EXP_MAX else e
+    e = 0.0 if v < EXP_MIN else e
+    return 1.0 / (1.0 + e) if v == v else v
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def tanh_lane(z: float) -> float:
+    """:func:`tanh_vector` for one value (bit for bit)."""
+    two_k, q = expm1_lane(2.0 * -abs(z))
+    v = -2.0 * abs(z)
+    u = two_k * q + (two_k - 1.0)
+    u = -1.0 if v < EXP_MIN else u
+    return math.copysign(abs(u) / (2.0 + u), z) if v == v else z

@@ -82,7 +82,8 @@ Trainer = Callable[..., Any]
 
 
 def in_lockstep(x: np.ndarray, y: np.ndarray, params: naive.Params, **kw: Any) -> Any:
-    """``kernels.train`` through ``kernels.train_many``: the run is the last of three.
+    """``kernels.train`` through ``kernels.train_many``'s generic passes: the run is the
+    last of three. (Generated passes give the same bits: tests/test_lockstep.py.)
 
     The first of the others has a target it meets at once and leaves after epoch 0,
     so the run is moved into its lane; the second has its own weights, learning
@@ -105,6 +106,7 @@ def in_lockstep(x: np.ndarray, y: np.ndarray, params: naive.Params, **kw: Any) -
         seed=[seed + 1, seed + 2, seed],
         target_loss=[1e9, target, target],
         stop_at_target=[True, not stop, stop],
+        passes="generic",
         **kw,
     )
     assert outs[0].epochs_run == 1

@@ -135,3 +135,32 @@ def test_bad_arguments_are_refused(inits: str, kw: dict[str, Any], message: str)
 def test_no_runs_is_no_results() -> None:
     x, y = make_dataset("xor")
     assert kernels.train_many(x, y, [], epochs=5) == []
+
+
+GENERATED = [
+    ([2, 4, 3, 1], case)
+    for case in CASES  # the nets above: no extra compiles
+] + [
+    ([2, 1], dict(activation="sigmoid", optimizer="adam")),
+    ([2, 3, 4, 2, 1], dict(activation="tanh", loss="mae", output_activation="identity")),
+]
+
+
+@pytest.mark.parametrize(("sizes", "case"), GENERATED, ids=lambda v: str(v))
+def test_generated_passes_give_the_generic_bits(sizes: list[int], case: dict[str, Any]) -> None:
+    """The passes written out for one net do the generic passes' operations in their
+    order: every optimizer, full batch, mini-batch and online, to the bit."""
+    x, y = make_dataset("xor")
+    g = group(sizes, 6)
+    for optimizer in ["sgd", "momentum", "adagrad", "rmsprop", "adam"]:
+        for batch_size in [None, 5, 1]:
+            kw: dict[str, Any] = {
+                **case,
+                "optimizer": optimizer,
+                "batch_size": case.get("batch_size", batch_size),
+            }
+            runs = dict(lr=g["lr"], seed=g["seed"], target_loss=g["target_loss"], epochs=40)
+            generated = kernels.train_many(x, y, g["inits"], passes="generated", **runs, **kw)
+            generic = kernels.train_many(x, y, g["inits"], passes="generic", **runs, **kw)
+            for a, b in zip(generated, generic, strict=True):
+                assert digest(a) == digest(b)

@@ -205,7 +205,7 @@ def test_predict_gives_one_output_per_row() -> None:
 
 @pytest.mark.parametrize(
     ("dataset", "hidden", "batch_size", "lockstep"),
-    [("xor", (4, 4), None, True), ("linear", (4, 4), 1, True), ("linear", (8,), None, False)],
+    [("xor", (4, 4), None, True), ("linear", (4, 4), 1, True), ("linear", (8, 8), None, False)],
 )
 def test_a_group_gives_each_run_what_train_one_gives(
     dataset: str, hidden: tuple[int, ...], batch_size: int | None, lockstep: bool

@@ -1,0 +1,190 @@
+"""The lockstep training loop: up to :data:`LANES` runs of one net, every epoch, one call.
+
+This file is also the template :mod:`kernels.codegen` compiles once per net: it swaps
+the import of the generic per-sample passes (the line :data:`PASSES_IMPORT`) for
+straight-line ones generated for that net. As it stands it is the generic kernel,
+for any net.
+
+Conventions as :mod:`kernels.train`: ``loss[e]`` scores the weights at the start of
+epoch ``e`` on the whole set; full batch reuses that pass's gradient, mini-batch and
+online training update after it; a run stops at its target (when it stops there) or
+at its first non-finite loss, keeping the weights that scored it. A stopped lane is
+swapped with the last active one, so the loops cover the live runs ``[0, active)``.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from kernels.lockstep_passes import learn, score
+from kernels.mlp import layout
+from kernels.optimizers import step_lanes
+from kernels.options import JIT_OPTIONS
+from kernels.rng import seed_state, shuffle
+
+LANES = 64  # runs per call: the stride of every lane array (a constant in generated code)
+PASSES_IMPORT = "from kernels.lockstep_passes import learn, score\n"
+
+
+@njit(**JIT_OPTIONS)
+def swap_columns(arr: np.ndarray, r: int, q: int) -> None:
+    """Exchange lanes ``r`` and ``q`` of a 2-D lane array."""
+    for k in range(arr.shape[0]):
+        arr[k, r], arr[k, q] = arr[k, q], arr[k, r]
+
+
+@njit(**JIT_OPTIONS)
+def swap(vec: np.ndarray, r: int, q: int) -> None:
+    """Exchange entries ``r`` and ``q`` of a per-lane vector."""
+    vec[r], vec[q] = vec[q], vec[r]
+
+
+@njit(**JIT_OPTIONS)
+def train_lanes(
+    xt: np.ndarray,
+    y: np.ndarray,
+    sizes: np.ndarray,
+    theta_in: np.ndarray,
+    lr_in: np.ndarray,
+    seeds: np.ndarray,
+    target_in: np.ndarray,
+    stops_in: np.ndarray,
+    hidden_code: int,
+    out_code: int,
+    loss_code: int,
+    opt_code: int,
+    epochs: int,
+    batch_size: int,
+    shuffle_batches: bool,
+    use_bias: bool,
+    theta_out: np.ndarray,
+    loss_out: np.ndarray,
+    acc_out: np.ndarray,
+    epochs_run: np.ndarray,
+    convergence: np.ndarray,
+    diverged: np.ndarray,
+) -> None:
+    """Train the runs of ``theta_in``'s columns (at most :data:`LANES`) in lockstep.
+
+    Per run ``k`` (a column of every ``(.., R)`` argument, an entry of every ``(R,)``
+    one): its learning rate, shuffle seed, target loss (NaN for none) and whether to
+    stop there in; its final weights (``theta_out[:, k]``), curves
+    (``loss_out[k, :epochs_run[k]]``), convergence epoch (-1 for never) and whether it
+    diverged out.
+    """
+    n_inputs, n = xt.shape
+    n_runs = theta_in.shape[1]
+    woff, boff, roff, n_params, n_rows = layout(sizes)
+    net = (sizes, woff, boff, roff, hidden_code, out_code, loss_code, use_bias)
+    work = (
+        np.zeros((n_rows, LANES)),
+        np.zeros((n_rows, LANES)),
+        np.zeros((n_rows, LANES)),
+        np.zeros(n_rows * LANES, np.int64),
+    )
+    theta = np.zeros((n_params, LANES))
+    theta[:, :n_runs] = theta_in
+    grad = np.zeros((n_params, LANES))
+    s1 = np.zeros((n_params, LANES))
+    s2 = np.zeros((n_params, LANES))
+    xin = np.zeros((n_inputs, LANES))
+    yl = np.zeros(LANES)
+    total = np.zeros(LANES)
+    correct = np.zeros(LANES)
+    scratch = np.zeros(LANES)
+    # Per-lane state that moves with its run when lanes are compacted.
+    run = np.arange(LANES)
+    conv = np.full(LANES, -1, np.int64)
+    lr = np.zeros(LANES)
+    lr[:n_runs] = lr_in
+    target = np.full(LANES, math.nan)
+    target[:n_runs] = target_in
+    stops = np.zeros(LANES, np.bool_)
+    stops[:n_runs] = stops_in
+    state = np.zeros(LANES, np.uint64)
+    for r in range(n_runs):
+        state[r] = seed_state(seeds[r])
+    order = np.empty((n, LANES), np.int64)
+    for s in range(n):
+        order[s] = s
+    full_batch = batch_size >= n
+    inv_n = 1.0 / n
+    active = n_runs
+    t = 0
+    for e in range(epochs):
+        total[:active] = 0.0
+        correct[:active] = 0.0
+        if full_batch:
+            grad[:, :active] = 0.0
+        # The whole set in order: scores the weights at the start of epoch e (and, in
+        # full batch, is the epoch's gradient).
+        for s in range(n):
+            for k in range(n_inputs):
+                row = xin[k]
+                v = xt[k, s]
+                for r in range(active):
+                    row[r] = v
+            for r in range(active):
+                yl[r] = y[s]
+            if full_batch:
+                learn(theta, grad, xin, yl, total, correct, inv_n, active, net, work)
+            else:
+                score(theta, xin, yl, total, correct, inv_n, active, net, work)
+        # Record, then retire the lanes that stop here (from the last down, each
+        # replaced by the last active lane, which has been looked at already).
+        for r in range(active - 1, -1, -1):
+            k = run[r]
+            loss = total[r] * inv_n
+            loss_out[k, e] = loss
+            acc_out[k, e] = correct[r] / n
+            stop = not math.isfinite(loss)
+            if not stop and target[r] == target[r] and conv[r] < 0 and loss < target[r]:
+                conv[r] = e
+                stop = stops[r]
+            if not stop:
+                continue
+            theta_out[:, k] = theta[:, r]
+            epochs_run[k] = e + 1
+            convergence[k] = conv[r]
+            diverged[k] = not math.isfinite(loss)
+            active -= 1
+            if r != active:
+                for arr in (theta, s1, s2, grad):
+                    swap_columns(arr, r, active)
+                swap_columns(order, r, active)
+                swap(run, r, active)
+                swap(conv, r, active)
+                swap(lr, r, active)
+                swap(target, r, active)
+                swap(stops, r, active)
+                swap(state, r, active)
+        if active == 0:
+            return
+        if full_batch:
+            t += 1
+            step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
+            continue
+        if shuffle_batches:
+            for r in range(active):
+                shuffle(order[:, r], state, r)
+        for start in range(0, n, batch_size):
+            m = min(batch_size, n - start)
+            grad[:, :active] = 0.0
+            for s in range(start, start + m):
+                pick = order[s]
+                for k in range(n_inputs):
+                    row = xin[k]
+                    for r in range(active):
+                        row[r] = xt[k, pick[r]]
+                for r in range(active):
+                    yl[r] = y[pick[r]]
+                learn(theta, grad, xin, yl, total, correct, 1.0 / m, active, net, work)
+            t += 1
+            step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
+    for r in range(active):
+        k = run[r]
+        theta_out[:, k] = theta[:, r]
+        epochs_run[k] = epochs
+        convergence[k] = conv[r]
+        diverged[k] = False
