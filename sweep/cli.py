@@ -8,6 +8,7 @@ some runs failed (their rows hold the error), 0 when every run finished (ok or d
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,7 +55,6 @@ def _run(args: argparse.Namespace) -> int:
     from sweep import store
     from sweep.runner import grid_order, run_sweep
 
-    store.use_system_memory_pool()
     spec = load_grid(args.grid)
     out_dir = results_dir(spec, args.out)
     if args.dry_run:
@@ -153,8 +153,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _arrow_uses_malloc() -> None:
+    """Have Arrow allocate with the C library's malloc in this process, unless the
+    ``ARROW_DEFAULT_MEMORY_POOL`` environment variable already names a pool.
+
+    pyarrow's default pool here, mimalloc, keeps most of what it frees (much of it
+    freed by other threads than the one that allocated it): a 300,000-run sweep's
+    consolidation rose ~120 MB above its training with it, ~50 MB with malloc or
+    jemalloc, at the same speed (``benchmarks/sweep_memory.py``). Arrow reads the
+    variable once, when pyarrow is first imported, so this must come before that; a
+    Python caller of the library keeps its own choice.
+    """
+    if "pyarrow" not in sys.modules:
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand; its exit status (2 for a user's mistake)."""
+    _arrow_uses_malloc()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -141,19 +141,6 @@ WEIGHTS_SCHEMA = _schema(_WEIGHTS_COLUMNS)
 SCHEMAS = {"runs": RUNS_SCHEMA, "curves": CURVES_SCHEMA, "weights": WEIGHTS_SCHEMA}
 
 
-def use_system_memory_pool() -> None:
-    """Make Arrow allocate with the C library's malloc for this process, unless the
-    ``ARROW_DEFAULT_MEMORY_POOL`` environment variable chooses a pool.
-
-    pyarrow's default pool here (mimalloc) keeps most of what it frees: a
-    300,000-run consolidation peaked 100 MB higher with it than with malloc or
-    jemalloc, at the same speed (``benchmarks/sweep_memory.py``). Called by the
-    command line before any Arrow work; a library caller keeps its own pool.
-    """
-    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
-        pa.set_memory_pool(pa.system_memory_pool())
-
-
 # --------------------------------------------------------------------------- building tables
 
 
