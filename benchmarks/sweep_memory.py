@@ -12,7 +12,9 @@ epochs (almost no curves: what remains is the cost per run itself).
 For each case: the command's peak resident set size (``ru_maxrss`` of the child from
 ``os.wait4``: the threading backend trains in that one process; with loky or dask
 the workers would not be counted), its wall time, and the results folder's size on
-disk. A first case of 10 runs in each series gives the fixed cost (Python, NumPy,
+disk. The command line has Arrow allocate with malloc unless
+``ARROW_DEFAULT_MEMORY_POOL`` is set; set it (e.g. to ``mimalloc``) to measure
+another pool. A first case of 10 runs in each series gives the fixed cost (Python, NumPy,
 Numba, pandas, pyarrow, the compiled kernels loaded from Numba's cache, filled by a
 run before the cases); "above base" is the peak minus that.
 
