@@ -43,7 +43,13 @@ from sweep.config import RunConfig
 from sweep.datasets import DATASETS, make_dataset
 from sweep.errors import SweepAborted, UserError
 from sweep.grid import BACKENDS, SweepSpec
-from sweep.training import RunResult, lockstep_key, train_group, train_one
+from sweep.training import (
+    RunResult,
+    compile_kernels_for,
+    lockstep_key,
+    train_group,
+    train_one,
+)
 
 DEFAULT_BACKEND = "threading"
 CHUNKS_PER_WORKER = 4  # several chunks per worker, so the last ones balance the load
@@ -460,6 +466,8 @@ def run_sweep(
                 f"training {n_todo:,} with {backend_name} on {n_workers} worker"
                 f"{'s' if n_workers != 1 else ''}"
             )
+            # Generated lockstep kernels compiled here, once, before any worker starts.
+            compile_kernels_for(cfg for _, cfg in _pending(spec, order.keys, todo))
             chunks = plan_chunks(
                 _pending(spec, order.keys, todo),
                 n_runs=n_todo,

@@ -9,15 +9,16 @@ stores for the same configuration.
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from kernels import init_params, predict, prefers_lockstep, train, train_many
+from kernels.lockstep import GENERATED_MAX_PARAMS, n_params
 from sweep.config import RunConfig
-from sweep.datasets import make_dataset
+from sweep.datasets import DATASETS, make_dataset
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -203,3 +204,33 @@ def train_group(
             )
         )
     return results
+
+
+def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
+    """Compile (or load from Numba's disk cache) the generated lockstep kernel of every
+    distinct small net among ``cfgs`` that :func:`train_group` will use; how many.
+
+    The sweep calls this in the parent before its workers start, so each kernel is
+    compiled once (about 10 s, then cached on disk), not once per worker process.
+    """
+    seen: set[tuple[object, ...]] = set()
+    x, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0])
+    for cfg in cfgs:
+        net = (tuple(cfg.sizes), cfg.activation, cfg.output_activation, cfg.loss, cfg.bias)
+        if net in seen or n_params(cfg.sizes) > GENERATED_MAX_PARAMS:
+            continue
+        n = cfg.n if cfg.n is not None else DATASETS[cfg.dataset][1]
+        if not prefers_lockstep(cfg.sizes, n, cfg.batch_size):
+            continue
+        seen.add(net)
+        train_many(
+            x,
+            y,
+            [init_params(cfg.sizes, "normal", 0)],
+            activation=cfg.activation,
+            output_activation=cfg.output_activation,
+            loss=cfg.loss,
+            bias=cfg.bias,
+            epochs=1,
+        )
+    return len(seen)

@@ -9,7 +9,7 @@ from numpy.testing import assert_array_equal
 
 import kernels
 from sweep import RunConfig, make_dataset, train_one
-from sweep.training import lockstep_key, train_group
+from sweep.training import compile_kernels_for, lockstep_key, train_group
 
 LAB = dict(hidden=(4, 4), activation="sigmoid", loss="mse", optimizer="sgd", lr=1.0)
 
@@ -246,3 +246,13 @@ def test_a_group_must_share_everything_but_seed_lr_init_and_target() -> None:
     with pytest.raises(ValueError, match="run 1 differs from run 0 in epochs"):
         train_group(cfgs, data=make_dataset("xor"))
     assert lockstep_key(RunConfig(lr=0.1, seed=1)) == lockstep_key(RunConfig(lr=2.0, seed=9))
+
+
+def test_the_sweep_compiles_each_small_nets_kernel_once_up_front() -> None:
+    cfgs = [
+        RunConfig(dataset="xor", hidden=(4, 4), lr=lr, seed=s) for lr in (0.1, 1.0) for s in (0, 1)
+    ]
+    cfgs += [RunConfig(dataset="linear", hidden=(32, 32))]  # one-run kernel: nothing to compile
+    cfgs += [RunConfig(dataset="linear", hidden=(4, 4), batch_size=1)]  # the same net as above
+    assert compile_kernels_for(cfgs) == 1
+    assert compile_kernels_for([]) == 0
