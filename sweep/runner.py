@@ -1,8 +1,8 @@
 """Run a sweep: every run of a grid, in parallel with joblib, streamed into Parquet parts.
 
-The parent compiles the kernels once (:func:`kernels.warm_up`, which fills Numba's disk
-cache) before any worker starts, so workers load the cache instead of racing to write
-it. The grid is streamed, never held whole: runs are put into chunks of one lockstep key
+The parent compiles the kernels the grid needs once
+(:func:`sweep.training.compile_kernels_for`, which fills Numba's disk cache) before any
+worker starts, so workers load the cache instead of racing to write it. The grid is streamed, never held whole: runs are put into chunks of one lockstep key
 each (:func:`plan_chunks`; one joblib task trains a whole chunk, so dispatch costs
 stay small next to the work), made as joblib asks for them; chunks come back as they finish
 (``return_as="generator_unordered"``) and are written as parts every few seconds, so a
@@ -37,7 +37,6 @@ import pyarrow as pa
 from joblib import Parallel, delayed, effective_n_jobs, parallel_config
 from tqdm import tqdm
 
-from kernels import warm_up
 from sweep import store
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS, make_dataset
@@ -466,7 +465,7 @@ def run_sweep(
                 f"training {n_todo:,} with {backend_name} on {n_workers} worker"
                 f"{'s' if n_workers != 1 else ''}"
             )
-            # Generated lockstep kernels compiled here, once, before any worker starts.
+            # The kernels these runs need, compiled here once before any worker starts.
             compile_kernels_for(cfg for _, cfg in _pending(spec, order.keys, todo))
             chunks = plan_chunks(
                 _pending(spec, order.keys, todo),
@@ -556,9 +555,8 @@ def _train(
     progress: Callable[[int, int], None] | None,
     name: str,
 ) -> int:
-    """Compile once here, then train the chunks with the active joblib backend (which
-    takes them from ``chunks`` as workers free up); the number of chunks trained."""
-    warm_up()
+    """Train the chunks with the active joblib backend (which takes them from ``chunks``
+    as workers free up; the kernels are compiled already); the number of chunks trained."""
     writer = _PartWriter(out_dir)
     bar = tqdm(
         total=total,

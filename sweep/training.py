@@ -207,30 +207,43 @@ def train_group(
 
 
 def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
-    """Compile (or load from Numba's disk cache) the generated lockstep kernel of every
-    distinct small net among ``cfgs`` that :func:`train_group` will use; how many.
+    """Compile (or load from Numba's disk cache) every kernel that training ``cfgs``
+    needs, and only those; how many.
 
-    The sweep calls this in the parent before its workers start, so each kernel is
-    compiled once (about 10 s, then cached on disk), not once per worker process.
+    The one-run kernel if some run takes it, the generic lockstep kernel if some net
+    is too large for generated passes, and the generated kernel of every distinct
+    small net (about 10 s each the first time on a machine, then cached on disk). The
+    sweep calls this in the parent before its workers start, so each kernel is
+    compiled once, not once per worker process, and a grid of lab nets does not wait
+    for kernels it never uses.
     """
-    seen: set[tuple[object, ...]] = set()
     x, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0])
+    kinds: set[tuple[object, ...]] = set()
     for cfg in cfgs:
-        net = (tuple(cfg.sizes), cfg.activation, cfg.output_activation, cfg.loss, cfg.bias)
-        if net in seen or n_params(cfg.sizes) > GENERATED_MAX_PARAMS:
-            continue
         n = cfg.n if cfg.n is not None else DATASETS[cfg.dataset][1]
         if not prefers_lockstep(cfg.sizes, n, cfg.batch_size):
+            kind: tuple[object, ...] = ("one run",)
+        elif n_params(cfg.sizes) > GENERATED_MAX_PARAMS:
+            kind = ("generic lockstep",)
+        else:
+            kind = (tuple(cfg.sizes), cfg.activation, cfg.output_activation, cfg.loss, cfg.bias)
+        if kind in kinds:
             continue
-        seen.add(net)
-        train_many(
-            x,
-            y,
-            [init_params(cfg.sizes, "normal", 0)],
-            activation=cfg.activation,
-            output_activation=cfg.output_activation,
-            loss=cfg.loss,
-            bias=cfg.bias,
-            epochs=1,
-        )
-    return len(seen)
+        kinds.add(kind)
+        init = init_params(cfg.sizes, "normal", 0)
+        if kind[0] == "one run":
+            train(x, y, init, epochs=1)
+        elif kind[0] == "generic lockstep":
+            train_many(x, y, [init], epochs=1, passes="generic")
+        else:
+            train_many(
+                x,
+                y,
+                [init],
+                activation=cfg.activation,
+                output_activation=cfg.output_activation,
+                loss=cfg.loss,
+                bias=cfg.bias,
+                epochs=1,
+            )
+    return len(kinds)

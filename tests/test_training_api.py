@@ -248,11 +248,14 @@ def test_a_group_must_share_everything_but_seed_lr_init_and_target() -> None:
     assert lockstep_key(RunConfig(lr=0.1, seed=1)) == lockstep_key(RunConfig(lr=2.0, seed=9))
 
 
-def test_the_sweep_compiles_each_small_nets_kernel_once_up_front() -> None:
+def test_the_sweep_compiles_each_kernel_it_needs_once_up_front() -> None:
     cfgs = [
         RunConfig(dataset="xor", hidden=(4, 4), lr=lr, seed=s) for lr in (0.1, 1.0) for s in (0, 1)
     ]
-    cfgs += [RunConfig(dataset="linear", hidden=(32, 32))]  # one-run kernel: nothing to compile
-    cfgs += [RunConfig(dataset="linear", hidden=(4, 4), batch_size=1)]  # the same net as above
+    cfgs += [RunConfig(dataset="linear", hidden=(4, 4), batch_size=1)]  # the same generated net
     assert compile_kernels_for(cfgs) == 1
+    cfgs += [RunConfig(dataset="linear", hidden=(32, 32))]  # the one-run kernel
+    cfgs += [RunConfig(dataset="linear", hidden=(8, 8), batch_size=1)]  # generic lockstep
+    cfgs += [RunConfig(dataset="xor", hidden=(4, 4), activation="tanh")]  # another net
+    assert compile_kernels_for(cfgs) == 4
     assert compile_kernels_for([]) == 0
