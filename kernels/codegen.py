@@ -22,6 +22,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -178,13 +179,7 @@ def kernel_for(net: Net) -> ModuleType:
         name = "sweep_lockstep_" + hashlib.sha256(source.encode()).hexdigest()[:16]
         with source_keyed_cache():
             config: Any = numba.config  # its settings are set at run time
-            folder = Path(config.CACHE_DIR)
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{name}.py"
-            if not path.exists() or path.read_text() != source:
-                tmp = path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
-                tmp.write_text(source)
-                tmp.replace(path)
+            path = _write(Path(config.CACHE_DIR), name, source)
             spec = importlib.util.spec_from_file_location(name, path)
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
@@ -192,3 +187,24 @@ def kernel_for(net: Net) -> ModuleType:
             spec.loader.exec_module(module)
         _loaded[net] = module
         return module
+
+
+def _write(folder: Path, name: str, source: str) -> Path:
+    """``folder/name.py`` holding ``source`` (written atomically when missing or stale).
+
+    Beside the kernels' Numba cache when that folder can be written; else (a
+    read-only install, an unusable ``NUMBA_CACHE_DIR``) in the temporary directory,
+    where the module still works, compiled anew by each process.
+    """
+    for where in (folder, Path(tempfile.gettempdir()) / f"sweep-kernels-{os.getuid()}"):
+        path = where / f"{name}.py"
+        try:
+            where.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text() != source:
+                tmp = path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
+                tmp.write_text(source)
+                tmp.replace(path)
+        except OSError:
+            continue
+        return path
+    raise OSError(f"cannot write the generated kernel {name}.py in {folder} or the temp dir")

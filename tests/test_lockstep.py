@@ -5,6 +5,10 @@ Their agreement with the NumPy reference is tested with every other kernel test
 not depend on how many runs share the call, on its lane, or on the others stopping.
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -164,3 +168,27 @@ def test_generated_passes_give_the_generic_bits(sizes: list[int], case: dict[str
             generic = kernels.train_many(x, y, g["inits"], passes="generic", **runs, **kw)
             for a, b in zip(generated, generic, strict=True):
                 assert digest(a) == digest(b)
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc (Linux)")
+def test_generated_kernels_work_where_the_cache_cannot_be_written() -> None:
+    """With an unusable NUMBA_CACHE_DIR the generated module goes to the temp directory
+    and is compiled in the process: same results, no error."""
+    code = (
+        "import numpy as np, kernels\n"
+        "from sweep.datasets import make_dataset\n"
+        "x, y = make_dataset('xor')\n"
+        "out = kernels.train_many(x, y, [kernels.init_params([2, 3, 1], 'normal', 0)],"
+        " epochs=30, activation='tanh')\n"
+        "print(out[0].loss.tobytes().hex())\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": "/proc/no-such-cache"}
+    child = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert child.returncode == 0, child.stderr
+    x, y = make_dataset("xor")
+    here = kernels.train_many(
+        x, y, [kernels.init_params([2, 3, 1], "normal", 0)], epochs=30, activation="tanh"
+    )
+    assert child.stdout.strip() == here[0].loss.tobytes().hex()
