@@ -566,8 +566,10 @@ def boundary_grid(
         if a not in varying_axes(runs):
             raise Skip(f"decision boundary grid by {title(a)}: the sweep does not vary it")
     data, fixed = held_at_best(runs, studied)
-    row_values = ordered_values(data, rows) if rows else [None]
-    col_values = ordered_values(data, cols) if cols else [None]
+    # Every value the sweep ran, so one never run with the others held at the best
+    # config shows as an empty cell that says so, rather than as a missing row.
+    row_values = ordered_values(runs, rows) if rows else [None]
+    col_values = ordered_values(runs, cols) if cols else [None]
     first = data.iloc[0]
     cfg = config_of(first)
     x, y = make_dataset(cfg.dataset, seed=cfg.data_seed, n=cfg.n, noise=cfg.noise)
@@ -587,7 +589,8 @@ def boundary_grid(
             ax.set_yticks([])
             name = " · ".join(label(a, v) for a, v in ((rows, rv), (cols, cv)) if a)
             if cell.empty:
-                ax.set_title(f"{name}\n(no runs)", fontsize=8)
+                ax.set_title(f"{name}\n(not run with the others held)", fontsize=8)
+                ax.set_frame_on(False)
                 continue
             surfaces = []
             for run_id, row in zip(cell["run_id"], cell.itertuples(index=False), strict=True):

@@ -1,5 +1,6 @@
 """Each figure over a real sweep: PNG and SVG written, the right panels, the right content."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +181,28 @@ def _texts_of(ax: object) -> list[str]:
 def test_learning_curves_skip_an_axis_the_sweep_fixes(sweep: Sweep) -> None:
     with pytest.raises(figures.Skip, match="does not vary"):
         figures.learning_curves(sweep, axis="optimizer")
+
+
+def test_a_value_never_run_with_the_others_held_is_an_empty_cell_not_a_missing_row(
+    sweep: Sweep,
+) -> None:
+    """The lab's boundary grid held at lr 1 had no identity row, silently: keep every
+    value the sweep ran, and say which cells have no run at the held settings."""
+    runs = sweep.runs[sweep.runs["dataset"] == "linear"]
+    # relu run at one learning rate only, not the one the others are then held at
+    for lr in sorted(runs["lr"].unique()):
+        gap = runs[(runs["activation"] != "relu") | (runs["lr"] == lr)]
+        if figures.held_at_best(gap, ["activation"])[1]["lr"] != lr:
+            break
+    else:
+        pytest.fail("every learning rate is the best one")
+    fig = figures.boundary_grid(
+        dataclasses.replace(sweep, runs=gap), rows="activation", cols=None, dataset="linear"
+    )
+    titles = [ax.get_title() for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    by_value = {t.split("\n")[0]: t.split("\n")[1] for t in titles}
+    assert by_value == {
+        "sigmoid": by_value["sigmoid"],
+        "relu": "(not run with the others held)",
+    }
+    assert by_value["sigmoid"].endswith("seeds converged")
