@@ -2,12 +2,14 @@
 
 The parent compiles the kernels the grid needs once
 (:func:`sweep.training.compile_kernels_for`, which fills Numba's disk cache) before any
-worker starts, so workers load the cache instead of racing to write it. The grid is streamed, never held whole: runs are put into chunks of one lockstep key
-each (:func:`plan_chunks`; one joblib task trains a whole chunk, so dispatch costs
-stay small next to the work), made as joblib asks for them; chunks come back as they finish
-(``return_as="generator_unordered"``) and are written as parts every few seconds, so a
-sweep killed at any moment loses at most the last few seconds of work. A start skips
-every run already on disk; a run that raises is stored as ``failed`` and the others go
+worker starts, so workers load the cache instead of racing to write it. The grid is
+streamed, never held whole: runs are put into chunks of one lockstep key each
+(:func:`plan_chunks`; one joblib task trains a whole chunk, so dispatch costs stay
+small next to the work), made as joblib asks for them; chunks come back as they
+finish (``return_as="generator_unordered"``) and are written as parts every few
+seconds, so a sweep killed at any moment loses at most the last few seconds of work.
+A start skips every run already on disk; a run that raises is stored as ``failed``
+and the others go
 on; a diverged run is a result (status ``diverged``).
 
 Backends, all through joblib: ``threading`` (the default: the kernels release the GIL,
