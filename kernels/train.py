@@ -382,10 +382,12 @@ def predict(
 
 
 def warm_up() -> None:
-    """Compile (or load from Numba's disk cache) every kernel, once, in this process.
+    """Compile (or load from Numba's disk cache) the kernels every net shares, once.
 
-    The codes are plain integers, so one compilation serves every activation, loss,
-    optimizer and init; call this in the parent before starting workers.
+    The one-run kernel, ``predict`` and the generic lockstep kernel: their codes are
+    plain integers, so one compilation serves every activation, loss, optimizer and
+    init. The lockstep kernels generated per small net compile on first use
+    (:func:`sweep.training.compile_kernels_for` does a grid's up front).
     """
     x = np.array([[0.0, 0.0], [1.0, 1.0]])
     y = np.array([0.0, 1.0])
@@ -395,4 +397,6 @@ def warm_up() -> None:
     predict(x, params)
     from kernels.lockstep import train_many  # (it imports this module)
 
-    train_many(x, y, [params, params], epochs=2, target_loss=[1e-9, None], batch_size=1)
+    train_many(
+        x, y, [params, params], epochs=2, target_loss=[1e-9, None], batch_size=1, passes="generic"
+    )
