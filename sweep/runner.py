@@ -53,6 +53,7 @@ from sweep.training import (
 )
 
 DEFAULT_BACKEND = "threading"
+COMPILE_NOTE_SECONDS = 2.0  # say so when compiling the kernels took longer than this
 CHUNKS_PER_WORKER = 4  # several chunks per worker, so the last ones balance the load
 TARGET_CHUNK_SECONDS = 1.0  # ... and each short, so progress and parts stay fresh
 MAX_CHUNK_CURVE_ROWS = 500_000  # bounds what one chunk sends back (~20 MB of curves)
@@ -468,7 +469,14 @@ def run_sweep(
                 f"{'s' if n_workers != 1 else ''}"
             )
             # The kernels these runs need, compiled here once before any worker starts.
-            compile_kernels_for(cfg for _, cfg in _pending(spec, order.keys, todo))
+            compiling = time.perf_counter()
+            n_kernels = compile_kernels_for(cfg for _, cfg in _pending(spec, order.keys, todo))
+            seconds = time.perf_counter() - compiling
+            if seconds > COMPILE_NOTE_SECONDS:
+                say(
+                    f"compiled {n_kernels} kernel{'s' if n_kernels != 1 else ''} for these nets "
+                    f"in {seconds:.0f} s (once: Numba's disk cache keeps them)"
+                )
             chunks = plan_chunks(
                 _pending(spec, order.keys, todo),
                 n_runs=n_todo,

@@ -1,6 +1,7 @@
 """``python -m sweep`` as a user runs it: exit codes, one-line errors, kill -9 and resume."""
 
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -310,3 +311,15 @@ def test_kill_9_mid_sweep_then_resume_keeps_every_run_exactly_once(tmp_path):
     weights = pd.read_parquet(out / "weights.parquet")
     assert (weights.groupby("run_id").size().loc[ids] == 6).all()  # 3 layers x init/final
     assert sweep(tmp_path, "run", "kill.toml").stdout.startswith("nothing to do")
+
+
+def test_a_first_sweep_says_it_compiled_its_kernels_and_the_next_does_not(tmp_path):
+    (tmp_path / "lab.toml").write_text(GOOD)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    cold = sweep(tmp_path, "run", "lab.toml", env=env, timeout=600)
+    assert cold.returncode == 0, cold.stderr
+    # 2-2-2-1 and 2-4-4-1 nets: one generated lockstep kernel each
+    assert re.search(r"^compiled 2 kernels for these nets in \d+ s \(once", cold.stdout, re.M)
+    warm = sweep(tmp_path, "run", "lab.toml", "--out", "again", env=env)
+    assert warm.returncode == 0, warm.stderr
+    assert "compiled" not in warm.stdout and "trained 8 runs" in warm.stdout
