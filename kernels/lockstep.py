@@ -44,8 +44,7 @@ from kernels.train import (
 # a loop body with that many loads and stores, and the scalar loop is slower than the
 # generic passes (2-8-8-1 on linear: 34 us per run-epoch against 10).
 GENERATED_MAX_PARAMS = 40
-
-
+# Where the generic passes beat the one-run kernel (the table in benchmarks/README.md).
 LOCKSTEP_MAX_WIDTH = 16
 FULL_BATCH_MAX_SAMPLES = 32
 MINI_BATCH_MAX_WIDTH = 8
@@ -81,7 +80,7 @@ def prefers_lockstep(sizes: Sequence[int], n: int, batch_size: int | None) -> bo
     return n <= FULL_BATCH_MAX_SAMPLES and widest <= 4
 
 
-def _per_run(value: object, n_runs: int, what: str, kind: type) -> list:  # type: ignore[type-arg]
+def _per_run(value: object, n_runs: int, what: str) -> list:  # type: ignore[type-arg]
     """``value`` repeated for every run, or checked to hold one entry per run."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
         return [value] * n_runs
@@ -135,19 +134,16 @@ def train_many(
     hidden_code, out_code, loss_code, opt_code = checked_codes(
         activation, output_activation, loss, optimizer
     )
-    lrs = np.array(_per_run(lr, n_runs, "lr", float), dtype=np.float64)
+    lrs = np.array(_per_run(lr, n_runs, "lr"), dtype=np.float64)
     if not (np.all(lrs > 0) and np.all(np.isfinite(lrs))):
         raise ValueError(
             f"lr must be positive numbers, got {lrs[~(lrs > 0) | ~np.isfinite(lrs)][0]}"
         )
-    seeds = np.array(_per_run(seed, n_runs, "seed", int), dtype=np.int64)
+    seeds = np.array(_per_run(seed, n_runs, "seed"), dtype=np.int64)
     targets = np.array(
-        [
-            math.nan if t is None else float(t)
-            for t in _per_run(target_loss, n_runs, "target_loss", float)
-        ]
+        [math.nan if t is None else float(t) for t in _per_run(target_loss, n_runs, "target_loss")]
     )
-    stops = np.array(_per_run(stop_at_target, n_runs, "stop_at_target", bool), dtype=np.bool_)
+    stops = np.array(_per_run(stop_at_target, n_runs, "stop_at_target"), dtype=np.bool_)
     check_schedule(epochs, batch_size)
     theta = np.stack([pack(params) for params in inits], axis=1)
     if not bias:
