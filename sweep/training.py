@@ -219,7 +219,13 @@ def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
     """
     x, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0])
     kinds: set[tuple[object, ...]] = set()
+    looked_at: set[tuple[object, ...]] = set()  # what decides the kernel, per config
     for cfg in cfgs:
+        fields: tuple[object, ...] = (cfg.hidden, cfg.dataset, cfg.n, cfg.batch_size)
+        fields += (cfg.activation, cfg.output_activation, cfg.loss, cfg.bias)
+        if fields in looked_at:
+            continue
+        looked_at.add(fields)
         n = cfg.n if cfg.n is not None else DATASETS[cfg.dataset][1]
         if not prefers_lockstep(cfg.sizes, n, cfg.batch_size):
             kind: tuple[object, ...] = ("one run",)
