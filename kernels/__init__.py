@@ -1,8 +1,10 @@
 """Numba-compiled training kernels: pure numbers, no files, no pandas.
 
-Everything here imports numpy and numba only, so it can be read and tested alone.
-The public entry points are :func:`kernels.train.train` (a whole training run in one
-compiled call) and :func:`kernels.train.predict`; the name tables
+Everything here imports numpy and numba (and llvmlite, numba's own) only, so it can be
+read and tested alone. The public entry points are :func:`kernels.train.train` (a
+whole training run in one compiled call), :func:`kernels.lockstep.train_many` (many
+runs of one net in one call), :func:`kernels.lockstep.prefers_lockstep` (which of the
+two is faster for a configuration) and :func:`kernels.train.predict`; the name tables
 (:data:`ACTIVATIONS`, :data:`LOSSES`, :data:`OPTIMIZERS`, :data:`INITS`) map the
 config names to the small integer codes the compiled code branches on.
 """
