@@ -55,19 +55,6 @@ def activation(code: int, z: str) -> str:
     return z
 
 
-def scaled(code: int, a: str, d: str) -> str:
-    """``d`` times the derivative at output ``a`` (as :func:`scale_by_derivative`)."""
-    if code == SIGMOID:
-        return f"{d} * ({a} * (1.0 - {a}))"
-    if code == TANH:
-        return f"{d} * (1.0 - {a} * {a})"
-    if code == RELU:
-        return f"({d} if {a} > 0.0 else 0.0)"
-    if code == LEAKY_RELU:
-        return f"({d} if {a} > 0.0 else LEAKY_SLOPE * {d})"
-    return d
-
-
 def passes_source(net: Net) -> str:
     """The generated ``score`` and ``learn`` for ``net``, with the generic ones' signatures."""
     sizes, hidden_code, out_code, loss_code, use_bias = net
@@ -114,7 +101,7 @@ def passes_source(net: Net) -> str:
             return lines
         if loss_code != BCE:
             lines.append(f"e = {delta}")
-            delta = scaled(out_code, ao, "e")
+            delta = f"scale_one({out_code}, {ao}, e)"
         lines.append(f"d{n_layers}_0 = {delta}")
         for layer in range(n_layers - 1, -1, -1):
             fan_in, fan_out = sizes[layer], sizes[layer + 1]
@@ -133,7 +120,7 @@ def passes_source(net: Net) -> str:
                     for j in range(fan_out)
                 ]
                 lines.append(f"s = {' + '.join(terms)}")
-                lines.append(f"d{layer}_{i} = {scaled(hidden_code, f'a{layer}_{i}', 's')}")
+                lines.append(f"d{layer}_{i} = scale_one({hidden_code}, a{layer}_{i}, s)")
         return lines
 
     def function(name: str, learning: bool) -> str:
@@ -150,7 +137,7 @@ def passes_source(net: Net) -> str:
         return "\n".join(head + [f"        {line}" for line in body(learning)]) + "\n"
 
     imports = (
-        "from kernels.activations import LEAKY_SLOPE, sigmoid_lane, tanh_lane\n"
+        "from kernels.activations import LEAKY_SLOPE, scale_one, sigmoid_lane, tanh_lane\n"
         "from kernels.losses import softplus\n"
         "from kernels.options import JIT_OPTIONS\n"
     )
