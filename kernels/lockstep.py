@@ -55,19 +55,32 @@ def n_params(sizes: Sequence[int]) -> int:
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
 
-def prefers_lockstep(sizes: Sequence[int], n: int, batch_size: int | None) -> bool:
+def generated_passes(sizes: Sequence[int], loss: str) -> bool:
+    """Whether ``passes="auto"`` generates the passes for this net and loss.
+
+    Up to :data:`GENERATED_MAX_PARAMS` parameters, and not for ``bce``: its loss,
+    ``softplus``, calls libm's scalar ``exp`` and ``log1p``, which keeps the loop over
+    runs scalar (2-4-4-1 on linear: 14.4 us per run-epoch generated, 6.6 generic,
+    4.1 one run at a time).
+    """
+    return n_params(sizes) <= GENERATED_MAX_PARAMS and loss != "bce"
+
+
+def prefers_lockstep(
+    sizes: Sequence[int], n: int, batch_size: int | None, loss: str = "mse"
+) -> bool:
     """Whether :func:`train_many` trains a run of this net faster than :func:`kernels.train`.
 
     Per run, in groups of 64 (benchmarks/README.md, "Many runs in lockstep"): always
-    for the small nets that get generated passes (up to :data:`GENERATED_MAX_PARAMS`
-    parameters, the lab's 2-4-4-1 among them); with the generic passes, where the
+    when the passes are generated (:func:`generated_passes`: the small nets, the lab's
+    2-4-4-1 among them); with the generic passes, where the
     one-run kernel has little to vectorise: online training (up to 16 units a layer),
     small mini-batches (up to 8 units) and full batches of few samples (``xor``'s 21,
     up to 4 units). The one-run kernel's register tiles win full batches of many
     samples and wide layers. Depends on the configuration only, so a run gets the
     same kernel, and the same bits, alone or in a sweep.
     """
-    if n_params(sizes) <= GENERATED_MAX_PARAMS:
+    if generated_passes(sizes, loss):
         return True
     widest = max(sizes[1:-1], default=0)
     batch = n if batch_size is None else min(batch_size, n)
@@ -118,8 +131,7 @@ def train_many(
 
     ``passes``: ``"generated"`` (compiled for this net, activation and loss on first
     use, about 10 s, then cached on disk), ``"generic"`` (any net, slower), or
-    ``"auto"``: generated up to :data:`GENERATED_MAX_PARAMS` parameters. Both give
-    the same bits.
+    ``"auto"``: as :func:`generated_passes` says. Both give the same bits.
     """
     x, yv = checked_data(x, y)
     n = x.shape[0]
@@ -158,7 +170,7 @@ def train_many(
     if passes not in ("auto", "generated", "generic"):
         raise ValueError(f"passes must be 'auto', 'generated' or 'generic', got {passes!r}")
     kernel: Any = lockstep_loop
-    if passes == "generated" or (passes == "auto" and theta.shape[0] <= GENERATED_MAX_PARAMS):
+    if passes == "generated" or (passes == "auto" and generated_passes(sizes.tolist(), loss)):
         kernel = kernel_for((tuple(int(v) for v in sizes), hidden_code, out_code, loss_code, bias))
     xt = np.ascontiguousarray(x.T)
     for first in range(0, n_runs, LANES):

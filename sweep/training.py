@@ -1,8 +1,9 @@
 """Runs, from :class:`RunConfig` to :class:`RunResult`: the API notebooks and the sweep use.
 
 Each run goes to the kernel that trains its configuration fastest
-(:func:`kernels.prefers_lockstep`): :func:`kernels.train_many` for small nets online,
-in small mini-batches or on few samples, :func:`kernels.train` otherwise. The choice
+(:func:`kernels.prefers_lockstep`): :func:`kernels.train_many` for small nets (with
+passes generated for them) and, for larger nets or ``bce``, online, in small
+mini-batches or on few samples; :func:`kernels.train` otherwise. The choice
 depends on the configuration only, so :func:`train_one` gives the bits a sweep
 stores for the same configuration.
 """
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from kernels import init_params, predict, prefers_lockstep, train, train_many
-from kernels.lockstep import GENERATED_MAX_PARAMS, n_params
+from kernels.lockstep import generated_passes
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS, make_dataset
 
@@ -155,7 +156,7 @@ def train_group(
         bias=first.bias,
     )
     start = time.perf_counter()
-    if prefers_lockstep(first.sizes, len(x), first.batch_size):
+    if prefers_lockstep(first.sizes, len(x), first.batch_size, first.loss):
         outs = train_many(
             x,
             y,
@@ -227,9 +228,9 @@ def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
             continue
         looked_at.add(fields)
         n = cfg.n if cfg.n is not None else DATASETS[cfg.dataset][1]
-        if not prefers_lockstep(cfg.sizes, n, cfg.batch_size):
+        if not prefers_lockstep(cfg.sizes, n, cfg.batch_size, cfg.loss):
             kind: tuple[object, ...] = ("one run",)
-        elif n_params(cfg.sizes) > GENERATED_MAX_PARAMS:
+        elif not generated_passes(cfg.sizes, cfg.loss):
             kind = ("generic lockstep",)
         else:
             kind = (tuple(cfg.sizes), cfg.activation, cfg.output_activation, cfg.loss, cfg.bias)

@@ -259,3 +259,14 @@ def test_the_sweep_compiles_each_kernel_it_needs_once_up_front() -> None:
     cfgs += [RunConfig(dataset="xor", hidden=(4, 4), activation="tanh")]  # another net
     assert compile_kernels_for(cfgs) == 4
     assert compile_kernels_for([]) == 0
+
+
+def test_bce_small_nets_take_the_vectorised_kernels() -> None:
+    """bce's softplus calls libm, so generated passes would run scalar: small bce nets
+    go by the generic rule (full batch on linear: one run at a time)."""
+    assert kernels.lockstep.generated_passes([2, 4, 4, 1], "mse")
+    assert not kernels.lockstep.generated_passes([2, 4, 4, 1], "bce")
+    assert kernels.prefers_lockstep([2, 4, 4, 1], 100, None, "mse")
+    assert not kernels.prefers_lockstep([2, 4, 4, 1], 100, None, "bce")
+    assert kernels.prefers_lockstep([2, 4, 4, 1], 21, None, "bce")  # few samples
+    assert kernels.prefers_lockstep([2, 4, 4, 1], 100, 1, "bce")  # online
