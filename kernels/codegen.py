@@ -56,7 +56,16 @@ def activation(code: int, z: str) -> str:
 
 
 def passes_source(net: Net) -> str:
-    """The generated ``score`` and ``learn`` for ``net``, with the generic ones' signatures."""
+    """The generated ``score_set``, ``learn_set``, ``learn_picked`` and ``sgd_online``.
+
+    They take the generic ones' arguments. The loop over a pass's samples is inside,
+    so the call's fixed costs (views, reference counts, LLVM's alias checks) are paid
+    once per pass, not once per sample (2-4-4-1 full batch on linear, 64 runs: 21.8
+    -> 19.6 ns per run and sample), and a sample that every lane takes is read once,
+    before the loop over lanes. ``sgd_online`` makes each parameter's update in the
+    pass, from its gradient in a register, once every delta is known from the old
+    weights (online: 43 -> 34 ns per run and sample).
+    """
     sizes, hidden_code, out_code, loss_code, use_bias = net
     n_layers = len(sizes) - 1
     woff, boff = [], []
@@ -70,9 +79,12 @@ def passes_source(net: Net) -> str:
     def at(row: int) -> str:
         return f"{row * LANES} + r"
 
-    def body(learning: bool) -> list[str]:
-        lines = [f"a0_{i} = xs[{at(i)}]" for i in range(sizes[0])]
-        lines.append("t = yl[r]")
+    def forward(picked: bool) -> list[str]:
+        if picked:  # lane r's own sample, gathered before the loop over lanes
+            lines = [f"a0_{i} = xs[{at(i)}]" for i in range(sizes[0])]
+            lines.append("t = yl[r]")
+        else:  # the sample of every lane, read before the loop over lanes
+            lines = [f"a0_{i} = x{i}" for i in range(sizes[0])]
         for layer in range(n_layers):
             fan_out = sizes[layer + 1]
             code = out_code if layer == n_layers - 1 else hidden_code
@@ -84,68 +96,124 @@ def passes_source(net: Net) -> str:
                 ]
                 lines.append(f"z{layer + 1}_{j} = {' + '.join(terms)}")
                 lines.append(f"a{layer + 1}_{j} = {activation(code, f'z{layer + 1}_{j}')}")
-        zo, ao = f"z{n_layers}_0", f"a{n_layers}_0"
-        lines.append(f"d = {ao} - t")
-        if loss_code == MSE:
-            lines.append("total[r] += d * d")
-            delta = "2.0 * d * inv_m"
-        elif loss_code == MAE:
-            lines.append("total[r] += abs(d)")
-            delta = "(1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)) * inv_m"
-        else:
-            assert loss_code == BCE
-            lines.append(f"total[r] += softplus({zo}) - t * {zo}")
-            delta = "d * inv_m"
-        lines.append(f"correct[r] += 1.0 if ({ao} > 0.5) == (t > 0.5) else 0.0")
-        if not learning:
-            return lines
-        if loss_code != BCE:
-            lines.append(f"e = {delta}")
-            delta = f"scale_one({out_code}, {ao}, e)"
-        lines.append(f"d{n_layers}_0 = {delta}")
-        for layer in range(n_layers - 1, -1, -1):
-            fan_in, fan_out = sizes[layer], sizes[layer + 1]
-            if use_bias:
-                for j in range(fan_out):
-                    lines.append(f"g[{at(boff[layer] + j)}] += d{layer + 1}_{j}")
-            for i in range(fan_in):
-                for j in range(fan_out):
-                    w = at(woff[layer] + i * fan_out + j)
-                    lines.append(f"g[{w}] += a{layer}_{i} * d{layer + 1}_{j}")
-            if layer == 0:
-                break
-            for i in range(fan_in):
-                terms = ["0.0"] + [
-                    f"th[{at(woff[layer] + i * fan_out + j)}] * d{layer + 1}_{j}"
-                    for j in range(fan_out)
-                ]
-                lines.append(f"s = {' + '.join(terms)}")
-                lines.append(f"d{layer}_{i} = scale_one({hidden_code}, a{layer}_{i}, s)")
+        lines.append(f"d = a{n_layers}_0 - t")
         return lines
 
-    def function(name: str, learning: bool) -> str:
-        grad = "grad, " if learning else ""
-        head = [
-            "@njit(**JIT_OPTIONS)",
-            f"def {name}(theta, {grad}xin, yl, total, correct, inv_m, m, net, work):",
-            "    th = theta.reshape(-1)",
-            "    xs = xin.reshape(-1)",
+    def scored() -> list[str]:
+        zo, ao = f"z{n_layers}_0", f"a{n_layers}_0"
+        loss = {MSE: "d * d", MAE: "abs(d)", BCE: f"softplus({zo}) - t * {zo}"}[loss_code]
+        return [
+            f"total[r] += {loss}",
+            f"correct[r] += 1.0 if ({ao} > 0.5) == (t > 0.5) else 0.0",
         ]
-        if learning:
+
+    def deltas(layer: int) -> list[str]:
+        """The deltas of ``layer``'s inputs from those of its outputs (old weights)."""
+        fan_in, fan_out = sizes[layer], sizes[layer + 1]
+        lines = []
+        for i in range(fan_in):
+            terms = ["0.0"] + [
+                f"th[{at(woff[layer] + i * fan_out + j)}] * d{layer + 1}_{j}"
+                for j in range(fan_out)
+            ]
+            lines.append(f"s = {' + '.join(terms)}")
+            lines.append(f"d{layer}_{i} = scale_one({hidden_code}, a{layer}_{i}, s)")
+        return lines
+
+    def gradient(layer: int, add: str) -> list[str]:
+        """``add`` (a format with ``p``, a parameter's index, and ``v``, its gradient term)
+        for each of ``layer``'s parameters: bias terms first, then weights."""
+        fan_in, fan_out = sizes[layer], sizes[layer + 1]
+        lines = []
+        if use_bias:
+            for j in range(fan_out):
+                lines.append(add.format(p=at(boff[layer] + j), v=f"d{layer + 1}_{j}"))
+        for i in range(fan_in):
+            for j in range(fan_out):
+                w = at(woff[layer] + i * fan_out + j)
+                lines.append(add.format(p=w, v=f"a{layer}_{i} * d{layer + 1}_{j}"))
+        return lines
+
+    def output_delta() -> list[str]:
+        ao = f"a{n_layers}_0"
+        if loss_code == BCE:
+            return [f"d{n_layers}_0 = d * inv_m"]
+        e = (
+            "2.0 * d * inv_m"
+            if loss_code == MSE
+            else ("(1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)) * inv_m")
+        )
+        return [f"e = {e}", f"d{n_layers}_0 = scale_one({out_code}, {ao}, e)"]
+
+    def body(mode: str, picked: bool) -> list[str]:
+        lines = forward(picked)
+        if mode != "online":
+            lines += scored()
+        if mode == "score":
+            return lines
+        lines += output_delta()
+        if mode == "learn":
+            for layer in range(n_layers - 1, -1, -1):
+                lines += gradient(layer, "g[{p}] += {v}")
+                if layer:
+                    lines += deltas(layer)
+            return lines
+        # Online SGD: every delta from the old weights first, then each parameter's
+        # update from its gradient (0.0 + term, as accumulated from a zeroed row).
+        for layer in range(n_layers - 1, 0, -1):
+            lines += deltas(layer)
+        lines.append("rate = lr[r]")
+        for layer in range(n_layers - 1, -1, -1):
+            lines += gradient(layer, "th[{p}] = sgd_one(th[{p}], rate, 0.0 + {v})")
+        return lines
+
+    def function(name: str, mode: str, picked: bool) -> str:
+        if mode == "online":
+            args = "theta, grad, xt, y, order, lr, total, correct, m, net, work"
+        else:
+            grad = "" if mode == "score" else "grad, "
+            samples = "order, start, stop, " if picked else ""
+            args = f"theta, {grad}xt, y, {samples}total, correct, inv_m, m, net, work"
+        head = ["@njit(**JIT_OPTIONS)", f"def {name}({args}):", "    th = theta.reshape(-1)"]
+        if mode == "learn":
             head.append("    g = grad.reshape(-1)")
-        head.append("    for r in range(m):")
-        return "\n".join(head + [f"        {line}" for line in body(learning)]) + "\n"
+        if mode == "online":
+            head += ["    inv_m = 1.0", "    start, stop = 0, xt.shape[1]"]
+        if picked:
+            head += [
+                "    xin, yl = work[4], work[5]",
+                "    xs = xin.reshape(-1)",
+                "    for s in range(start, stop):",
+                "        pick = order[s]",
+                "        for k in range(xt.shape[0]):",
+                "            row = xin[k]",
+                "            for r in range(m):",
+                "                row[r] = xt[k, pick[r]]",
+                "        for r in range(m):",
+                "            yl[r] = y[pick[r]]",
+            ]
+        else:
+            head.append("    for s in range(xt.shape[1]):")
+            head += [f"        x{i} = xt[{i}, s]" for i in range(sizes[0])]
+            head.append("        t = y[s]")
+        head.append("        for r in range(m):")
+        return "\n".join(head + [f"            {line}" for line in body(mode, picked)]) + "\n"
 
     imports = (
         "from kernels.activations import LEAKY_SLOPE, scale_one, sigmoid_lane, tanh_lane\n"
         "from kernels.losses import softplus\n"
+        "from kernels.optimizers import sgd_one\n"
         "from kernels.options import JIT_OPTIONS\n"
     )
     return (
         f"# generated by kernels.codegen for {net}\n{imports}\n\n"
-        + function("score", False)
+        + function("score_set", "score", False)
         + "\n\n"
-        + function("learn", True)
+        + function("learn_set", "learn", False)
+        + "\n\n"
+        + function("learn_picked", "learn", True)
+        + "\n\n"
+        + function("sgd_online", "online", True)
     )
 
 

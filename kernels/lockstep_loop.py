@@ -17,14 +17,16 @@ import math
 import numpy as np
 from numba import njit
 
-from kernels.lockstep_passes import learn, score
+from kernels.lockstep_passes import learn_picked, learn_set, score_set, sgd_online
 from kernels.mlp import layout
-from kernels.optimizers import step_lanes
+from kernels.optimizers import SGD, step_lanes
 from kernels.options import JIT_OPTIONS
-from kernels.rng import seed_state, shuffle
+from kernels.rng import seed_state, shuffle_lanes
 
 LANES = 64  # runs per call: the stride of every lane array (a constant in generated code)
-PASSES_IMPORT = "from kernels.lockstep_passes import learn, score\n"
+PASSES_IMPORT = (
+    "from kernels.lockstep_passes import learn_picked, learn_set, score_set, sgd_online\n"
+)
 
 
 @njit(**JIT_OPTIONS)
@@ -82,14 +84,14 @@ def train_lanes(
         np.zeros((n_rows, LANES)),
         np.zeros((n_rows, LANES)),
         np.zeros(n_rows * LANES, np.int64),
+        np.zeros((n_inputs, LANES)),
+        np.zeros(LANES),
     )
     theta = np.zeros((n_params, LANES))
     theta[:, :n_runs] = theta_in
     grad = np.zeros((n_params, LANES))
     s1 = np.zeros((n_params, LANES))
     s2 = np.zeros((n_params, LANES))
-    xin = np.zeros((n_inputs, LANES))
-    yl = np.zeros(LANES)
     total = np.zeros(LANES)
     correct = np.zeros(LANES)
     scratch = np.zeros(LANES)
@@ -106,6 +108,7 @@ def train_lanes(
     for r in range(n_runs):
         state[r] = seed_state(seeds[r])
     order = np.empty((n, LANES), np.int64)
+    picks = np.empty(LANES, np.int64)
     for s in range(n):
         order[s] = s
     full_batch = batch_size >= n
@@ -119,18 +122,10 @@ def train_lanes(
             grad[:, :active] = 0.0
         # The whole set in order: scores the weights at the start of epoch e (and, in
         # full batch, is the epoch's gradient).
-        for s in range(n):
-            for k in range(n_inputs):
-                row = xin[k]
-                v = xt[k, s]
-                for r in range(active):
-                    row[r] = v
-            for r in range(active):
-                yl[r] = y[s]
-            if full_batch:
-                learn(theta, grad, xin, yl, total, correct, inv_n, active, net, work)
-            else:
-                score(theta, xin, yl, total, correct, inv_n, active, net, work)
+        if full_batch:
+            learn_set(theta, grad, xt, y, total, correct, inv_n, active, net, work)
+        else:
+            score_set(theta, xt, y, total, correct, inv_n, active, net, work)
         # Record, then retire the lanes that stop here (from the last down, each
         # replaced by the last active lane, which has been looked at already).
         for r in range(active - 1, -1, -1):
@@ -166,20 +161,19 @@ def train_lanes(
             step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
             continue
         if shuffle_batches:
-            for r in range(active):
-                shuffle(order[:, r], state, r)
+            shuffle_lanes(order, state, picks, active)
+        if batch_size == 1 and opt_code == SGD:
+            # Online SGD: one call for the epoch, each update made in the pass.
+            sgd_online(theta, grad, xt, y, order, lr, total, correct, active, net, work)
+            t += n
+            continue
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
             grad[:, :active] = 0.0
-            for s in range(start, start + m):
-                pick = order[s]
-                for k in range(n_inputs):
-                    row = xin[k]
-                    for r in range(active):
-                        row[r] = xt[k, pick[r]]
-                for r in range(active):
-                    yl[r] = y[pick[r]]
-                learn(theta, grad, xin, yl, total, correct, 1.0 / m, active, net, work)
+            stop = start + m
+            learn_picked(
+                theta, grad, xt, y, order, start, stop, total, correct, 1.0 / m, active, net, work
+            )
             t += 1
             step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
     for r in range(active):

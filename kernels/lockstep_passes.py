@@ -1,12 +1,13 @@
 """Generic lockstep passes: one sample through any net, for runs in lanes.
 
 Every array has a row per parameter or neuron and a column (lane) per run; every
-innermost loop runs over the lanes ``[0, m)``. :func:`score` and :func:`learn` are
-what :mod:`kernels.lockstep_loop` calls per sample. :mod:`kernels.codegen` replaces
-them, for one net and one choice of activation and loss, by straight-line code that
-keeps a lane's neurons in registers (benchmarks/README.md, "Many runs in lockstep");
-these are the version for any net, and the reference the generated code is tested
-against, bit for bit.
+innermost loop runs over the lanes ``[0, m)``. :func:`score` and :func:`learn` take
+one sample; :func:`score_set`, :func:`learn_set` and :func:`learn_picked`, what
+:mod:`kernels.lockstep_loop` calls, take a pass's samples. :mod:`kernels.codegen`
+replaces those three, for one net and one choice of activation and loss, by
+straight-line code that keeps a lane's neurons in registers (benchmarks/README.md,
+"Many runs in lockstep"); these are the version for any net, and the reference the
+generated code is tested against, bit for bit.
 """
 
 import numpy as np
@@ -14,6 +15,7 @@ from numba import njit
 
 from kernels.activations import activate_lanes, scale_by_derivative
 from kernels.losses import BCE, MAE, MSE, softplus
+from kernels.optimizers import sgd_lanes
 from kernels.options import JIT_OPTIONS
 
 
@@ -255,10 +257,10 @@ def score(
     its loss and hit added to ``total``/``correct``, its output delta in ``work``.
 
     ``net`` is ``(sizes, woff, boff, roff, hidden_code, out_code, loss_code, use_bias)``,
-    ``work`` the scratch ``(z, a, delta, bits)``.
+    ``work`` the scratch ``(z, a, delta, bits, xin, yl)``.
     """
     sizes, woff, boff, roff, hidden_code, out_code, loss_code, _ = net
-    z, a, delta, bits = work
+    z, a, delta, bits, _, _ = work
     out = a.shape[0] - 1
     _inputs(xin, a, m)
     forward_lanes(sizes, woff, boff, roff, theta, z, a, bits, hidden_code, out_code, m)
@@ -280,6 +282,104 @@ def learn(
 ) -> None:
     """:func:`score`, then the sample's gradient added to ``grad`` (scaled by ``inv_m``)."""
     sizes, woff, boff, roff, hidden_code, _, _, use_bias = net
-    _, a, delta, _ = work
+    _, a, delta, _, _, _ = work
     score(theta, xin, yl, total, correct, inv_m, m, net, work)
     backward_lanes(sizes, woff, boff, roff, theta, a, delta, grad, hidden_code, use_bias, m)
+
+
+@njit(**JIT_OPTIONS)
+def score_set(
+    theta: np.ndarray,
+    xt: np.ndarray,
+    y: np.ndarray,
+    total: np.ndarray,
+    correct: np.ndarray,
+    inv_m: float,
+    m: int,
+    net: tuple,  # type: ignore[type-arg]
+    work: tuple,  # type: ignore[type-arg]
+) -> None:
+    """Every sample of ``xt`` (a row per input) in order through :func:`score`, every lane."""
+    xin, yl = work[4], work[5]
+    for s in range(xt.shape[1]):
+        for k in range(xt.shape[0]):
+            xin[k, :m] = xt[k, s]
+        yl[:m] = y[s]
+        score(theta, xin, yl, total, correct, inv_m, m, net, work)
+
+
+@njit(**JIT_OPTIONS)
+def learn_set(
+    theta: np.ndarray,
+    grad: np.ndarray,
+    xt: np.ndarray,
+    y: np.ndarray,
+    total: np.ndarray,
+    correct: np.ndarray,
+    inv_m: float,
+    m: int,
+    net: tuple,  # type: ignore[type-arg]
+    work: tuple,  # type: ignore[type-arg]
+) -> None:
+    """Every sample of ``xt`` in order through :func:`learn`: a full batch's gradient."""
+    xin, yl = work[4], work[5]
+    for s in range(xt.shape[1]):
+        for k in range(xt.shape[0]):
+            xin[k, :m] = xt[k, s]
+        yl[:m] = y[s]
+        learn(theta, grad, xin, yl, total, correct, inv_m, m, net, work)
+
+
+@njit(**JIT_OPTIONS)
+def learn_picked(
+    theta: np.ndarray,
+    grad: np.ndarray,
+    xt: np.ndarray,
+    y: np.ndarray,
+    order: np.ndarray,
+    start: int,
+    stop: int,
+    total: np.ndarray,
+    correct: np.ndarray,
+    inv_m: float,
+    m: int,
+    net: tuple,  # type: ignore[type-arg]
+    work: tuple,  # type: ignore[type-arg]
+) -> None:
+    """Samples ``order[start:stop, r]`` through :func:`learn`, lane ``r`` its own: a mini-batch."""
+    xin, yl = work[4], work[5]
+    for s in range(start, stop):
+        pick = order[s]
+        for k in range(xt.shape[0]):
+            row = xin[k]
+            for r in range(m):
+                row[r] = xt[k, pick[r]]
+        for r in range(m):
+            yl[r] = y[pick[r]]
+        learn(theta, grad, xin, yl, total, correct, inv_m, m, net, work)
+
+
+@njit(**JIT_OPTIONS)
+def sgd_online(
+    theta: np.ndarray,
+    grad: np.ndarray,
+    xt: np.ndarray,
+    y: np.ndarray,
+    order: np.ndarray,
+    lr: np.ndarray,
+    total: np.ndarray,
+    correct: np.ndarray,
+    m: int,
+    net: tuple,  # type: ignore[type-arg]
+    work: tuple,  # type: ignore[type-arg]
+) -> None:
+    """An epoch of online SGD: per sample ``order[s, r]``, its gradient, then the update.
+
+    What batches of one sample through :func:`learn_picked` and
+    :func:`kernels.optimizers.step_lanes` do (the same bits); the generated version updates each
+    parameter as soon as its gradient is known, without storing the gradient.
+    """
+    for s in range(xt.shape[1]):
+        grad[:, :m] = 0.0
+        learn_picked(theta, grad, xt, y, order, s, s + 1, total, correct, 1.0, m, net, work)
+        sgd_lanes(theta, grad, lr, m)

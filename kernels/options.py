@@ -8,13 +8,15 @@
   run report its non-finite loss.
 - ``fastmath``: never ``nnan``/``ninf`` (``np.isfinite`` must still catch a diverged
   run). Element-wise code gets ``contract`` only (fused multiply-add), which keeps the
-  exact operation order that :func:`kernels.activations.exp_row`'s range reduction
+  exact operation order that :func:`kernels.activations.expm1_lane`'s range reduction
   needs. Code that sums over samples gets ``reassoc`` too (:data:`REDUCE_OPTIONS`):
   without it LLVM may not reorder a sum, so it cannot vectorise it. The optimizer
   step gets no flag at all (:data:`EXACT_OPTIONS`): with ``contract`` LLVM fused
   ``b1 * m + (1 - b1) * g`` one way in the vector body and the other way in the
   scalar remainder, so equal parameters at different positions got updates 1 ulp
   apart and a zero init's symmetry broke (its cost is nil: one pass per update).
+  Lockstep SGD is the exception (:func:`kernels.optimizers.sgd_one`): one product,
+  fused one way only, so the generated online passes can make it in their loop.
 """
 
 import hashlib

@@ -34,11 +34,42 @@ def next_u64(state: np.ndarray, k: int) -> np.uint64:
 
 
 @njit(**JIT_OPTIONS)
-def shuffle(order: np.ndarray, state: np.ndarray, k: int) -> None:
-    """Fisher-Yates shuffle of ``order`` in place from generator ``state[k]``.
+def below(bits: np.uint64, bound: int) -> np.int64:
+    """``floor(bits * bound / 2^64)``: a draw in ``[0, bound)`` for ``bound < 2^32``.
 
-    ``j = bits mod (i + 1)``: the modulo bias is below 2^-57 for any data set here.
+    Lemire's multiply-shift, its 128-bit product taken in 32-bit halves: two
+    multiplies instead of a 64-bit division, and vectorisable (online epoch, 2-4-4-1
+    on linear, 64 runs: 34.1 -> 33.6 ns per run and sample). The bias is below
+    ``bound / 2^64``.
+    """
+    m = np.uint64(bound)
+    high = (bits >> np.uint64(32)) * m
+    low = ((bits & np.uint64(0xFFFFFFFF)) * m) >> np.uint64(32)
+    return np.int64((high + low) >> np.uint64(32))
+
+
+@njit(**JIT_OPTIONS)
+def shuffle(order: np.ndarray, state: np.ndarray, k: int) -> None:
+    """Fisher-Yates shuffle of ``order`` in place from generator ``state[k]``."""
+    for i in range(order.shape[0] - 1, 0, -1):
+        j = below(next_u64(state, k), i + 1)
+        order[i], order[j] = order[j], order[i]
+
+
+@njit(**JIT_OPTIONS)
+def shuffle_lanes(order: np.ndarray, state: np.ndarray, picks: np.ndarray, m: int) -> None:
+    """:func:`shuffle` of each column ``r < m`` of ``order`` from generator ``state[r]``.
+
+    Every column gets the draws it would get alone. Taken position by position across
+    the columns, the draws of one position are one loop over the generators, which
+    vectorises (into ``picks``), and the swaps another. Online epoch, 2-4-4-1 on
+    linear, 64 runs, ns per run and sample: 33.6 with a shuffle per column, 31.7 so
+    (31.1 unshuffled).
     """
     for i in range(order.shape[0] - 1, 0, -1):
-        j = np.int64(next_u64(state, k) % np.uint64(i + 1))
-        order[i], order[j] = order[j], order[i]
+        for r in range(m):
+            picks[r] = below(next_u64(state, r), i + 1)
+        row = order[i]
+        for r in range(m):
+            j = picks[r]
+            row[r], order[j, r] = order[j, r], row[r]
