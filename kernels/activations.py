@@ -102,10 +102,11 @@ def expm1_lane(v: float) -> tuple[float, float]:
     k = round(v / ln 2) by the ROUND_SHIFT addition (one multiply-add; the sum's low
     bits give 2^k by a shift), r = v - k ln 2 with |r| <= ln(2)/2, and
     q = exp(r) - 1 = r + r^2 Q(r), kept without the leading 1 so that expm1 stays
-    accurate near 0 (the tanh needs it). Q is evaluated by Estrin's scheme: its
-    products are independent, so the chain an out-of-order core waits on is 5
-    multiply-adds long, not 10 (Horner's). Branch-free and made of register
-    operations only, so a loop of these vectorises. NaN passes through (the clamp
+    accurate near 0 (the tanh needs it). Q is its even and odd halves, each by
+    Horner's rule in r^2: two independent chains of 4 multiply-adds instead of one
+    of 9, and 3 multiplies fewer than Estrin's scheme (lockstep 2-4-4-1 on linear,
+    ns per run and sample: 16.4 Horner, 16.4-17.0 Estrin, 15.7-16.6 halves).
+    Branch-free and made of register operations only, so a loop of these vectorises. NaN passes through (the clamp
     keeps it, and q is NaN). Compiled with ``contract`` only: reassociation would
     cancel the range reduction.
     """
@@ -115,10 +116,9 @@ def expm1_lane(v: float) -> tuple[float, float]:
     k = t - ROUND_SHIFT
     r = (c - k * LN2_HI) - k * LN2_LO
     r2 = r * r
-    r4 = r2 * r2
-    q03 = (Q0 + r * Q1) + r2 * (Q2 + r * Q3)
-    q47 = (Q4 + r * Q5) + r2 * (Q6 + r * Q7)
-    q = r + r2 * ((q03 + r4 * q47) + (r4 * r4) * (Q8 + r * Q9))
+    even = Q0 + r2 * (Q2 + r2 * (Q4 + r2 * (Q6 + r2 * Q8)))
+    odd = Q1 + r2 * (Q3 + r2 * (Q5 + r2 * (Q7 + r2 * Q9)))
+    q = r + r2 * (even + r * odd)
     return float_from_bits(bits_of_float(t) << 52), q  # type: ignore[call-arg]
 
 
