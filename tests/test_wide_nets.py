@@ -4,7 +4,7 @@ The one-run kernel pads such hidden layers to a multiple of 8 slots
 (:func:`kernels.mlp.padded_widths`) and runs a pass sample-major when it has fewer
 samples than the widest hidden layer (:func:`kernels.mlp.samples_outer`). The tests
 in test_kernels.py use layers of 2 to 4 neurons, which take neither path; here the
-same NumPy reference checks every path, and the padding is checked to change no bit.
+same NumPy reference checks every path, and what the padding changes is checked.
 """
 
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 import naive
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from test_kernels import assert_kernel_matches, make_data
 
 import kernels
@@ -94,7 +94,7 @@ def test_wide_predict_matches_reference(n: int, activation: str) -> None:
     params = wide_params(sizes)
     _, acts = naive.forward(x, params, activation, "sigmoid")
     out = kernels.predict(x, params, activation=activation)
-    np.testing.assert_allclose(out, acts[-1], rtol=1e-13, atol=1e-15)
+    assert_allclose(out, acts[-1], rtol=1e-13, atol=1e-15)
 
 
 def one_pass(
@@ -118,20 +118,43 @@ def one_pass(
 
 
 @pytest.mark.parametrize("n", [21, 200])
-def test_padding_changes_no_bit(n: int) -> None:
-    """One pass in the padded layout gives the unpadded layout's outputs and gradients,
-    to the bit: the padding is only ever written, never summed into a real value."""
+def test_padding_changes_what_it_should(n: int) -> None:
+    """One pass in the padded layout against the unpadded one. Outputs and the last
+    two layers' gradients are the same to the bit (the padding is only written, never
+    summed into them); neuron-major, all gradients are. Sample-major, ``delta_back``
+    sums over the padded width (padding terms 0 x 0), whose vector sum groups the
+    terms otherwise: layer 0's gradients move by rounding only."""
     sizes = np.array([2, 100, 100, 1], np.int64)
     assert sample_major(sizes.tolist(), n) == (n == 21)
     widths = mlp.padded_widths(sizes)
     assert widths.tolist() == [2, 104, 104, 1]
     x, y = make_data(n)
-    theta = np.concatenate(
-        [np.concatenate([w.ravel(), b]) for w, b in wide_params([2, 100, 100, 1])]
-    )
+    params = wide_params([2, 100, 100, 1])
+    theta = np.concatenate([np.concatenate([w.ravel(), b]) for w, b in params])
     xt = np.ascontiguousarray(x.T)
     out_plain, grad_plain = one_pass(sizes, sizes, theta, xt, y.ravel())
     out_padded, grad_padded = one_pass(sizes, widths, theta, xt, y.ravel())
     assert np.abs(grad_plain).max() > 1e-6  # a pass that computed something
     assert_array_equal(out_padded, out_plain)
-    assert_array_equal(grad_padded, grad_plain)
+    first = 2 * 100 + 100  # layer 0's W and b come first
+    assert_array_equal(grad_padded[first:], grad_plain[first:])
+    if n == 21:
+        scale = np.abs(grad_plain[:first]).max()
+        assert_allclose(grad_padded[:first], grad_plain[:first], rtol=1e-12, atol=1e-15 * scale)
+    else:
+        assert_array_equal(grad_padded, grad_plain)
+
+
+def test_wide_divergence_stops_where_the_reference_does() -> None:
+    """Padding neurons never turn a diverging run's numbers into others: an identity
+    net blown up by a large learning rate stops at the reference's epoch."""
+    assert sample_major(SIZES, 5)
+    x, y = make_data(5)
+    kw: dict[str, Any] = dict(
+        activation="identity", output_activation="identity", lr=3.0, epochs=200
+    )
+    out = kernels.train(x, y, wide_params(SIZES), **kw)
+    ref = naive.train(x, y, wide_params(SIZES), **kw)
+    assert out.diverged and ref.diverged
+    assert out.epochs_run == ref.epochs_run < 200
+    assert_allclose(out.loss[:-1], ref.loss[:-1], rtol=1e-6)
