@@ -31,9 +31,12 @@ from kernels.mlp import (
     backward_one,
     forward,
     forward_one,
-    layout,
+    from_strided,
+    padded_widths,
     pass_width,
     samples_outer,
+    strided_layout,
+    to_strided,
 )
 from kernels.optimizers import OPTIMIZERS, step
 from kernels.options import JIT_OPTIONS
@@ -112,9 +115,15 @@ def _train(
     loss_out: np.ndarray,
     acc_out: np.ndarray,
 ) -> tuple[int, int, bool]:
-    """Train in place; returns ``(epochs_run, convergence_epoch or -1, diverged)``."""
+    """Train in place; returns ``(epochs_run, convergence_epoch or -1, diverged)``.
+
+    The passes update a copy of ``theta`` in the padded layout of
+    :func:`kernels.mlp.strided_layout`, copied back into ``theta`` at the end.
+    """
     n = xt.shape[1]
-    woff, boff, roff, n_params, n_rows = layout(sizes)
+    widths = padded_widths(sizes)
+    woff, boff, roff, n_params, n_rows = strided_layout(sizes, widths)
+    work = to_strided(sizes, widths, theta)
     out = n_rows - 1  # the output neuron's row
     # The whole set's buffers (its input rows are loaded once, never overwritten) and,
     # for mini-batches, a narrower set sized to one batch.
@@ -134,24 +143,29 @@ def _train(
     state[0] = seed_state(seed)
     has_target = not math.isnan(target_loss)
     convergence = -1
+    epochs_run = epochs
+    diverged = False
     t = 0
     _load_columns(sizes, xt, y, np.arange(n), 0, n, act, ybuf)
     for e in range(epochs):
         # The full-set pass that scores the weights at the start of epoch e.
-        forward(sizes, woff, boff, roff, theta, pre, act, scratch, hidden_code, out_code)
+        forward(sizes, widths, woff, boff, roff, work, pre, act, scratch, hidden_code, out_code)
         loss, correct = loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], n)
         loss_out[e] = loss
         acc_out[e] = correct / n
         if not math.isfinite(loss):
-            return e + 1, convergence, True
+            epochs_run = e + 1
+            diverged = True
+            break
         if has_target and convergence < 0 and loss < target_loss:
             convergence = e
             if stop_at_target:
-                return e + 1, convergence, False
+                epochs_run = e + 1
+                break
         if full_batch:
-            backward(sizes, woff, boff, roff, theta, act, delta, grad, hidden_code, use_bias)
+            backward(sizes, widths, woff, boff, roff, work, act, delta, grad, hidden_code, use_bias)
             t += 1
-            step(opt_code, theta, grad, s1, s2, lr, t)
+            step(opt_code, work, grad, s1, s2, lr, t)
             continue
         if shuffle:
             shuffle_order(order, state, 0)
@@ -160,21 +174,31 @@ def _train(
                 for i in range(xt.shape[0]):
                     a1[i] = xt[i, order[k]]
                 y1[0] = y[order[k]]
-                forward_one(sizes, woff, boff, roff, theta, z1, a1, scratch1, hidden_code, out_code)
+                forward_one(
+                    sizes, widths, woff, boff, roff, work, z1, a1, scratch1, hidden_code, out_code
+                )
                 loss_and_delta(loss_code, out_code, z1[out:], a1[out:], y1, d1[out:], 1)
-                backward_one(sizes, woff, boff, roff, theta, a1, d1, grad, hidden_code, use_bias)
+                backward_one(
+                    sizes, widths, woff, boff, roff, work, a1, d1, grad, hidden_code, use_bias
+                )
                 t += 1
-                step(opt_code, theta, grad, s1, s2, lr, t)
+                step(opt_code, work, grad, s1, s2, lr, t)
             continue
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
             _load_columns(sizes, xt, y, order, start, m, b_act, b_ybuf)
-            forward(sizes, woff, boff, roff, theta, b_pre, b_act, b_scratch, hidden_code, out_code)
+            forward(
+                sizes, widths, woff, boff, roff, work, b_pre, b_act, b_scratch,
+                hidden_code, out_code,
+            )  # fmt: skip
             loss_and_delta(loss_code, out_code, b_pre[out], b_act[out], b_ybuf, b_delta[out], m)
-            backward(sizes, woff, boff, roff, theta, b_act, b_delta, grad, hidden_code, use_bias)
+            backward(
+                sizes, widths, woff, boff, roff, work, b_act, b_delta, grad, hidden_code, use_bias
+            )
             t += 1
-            step(opt_code, theta, grad, s1, s2, lr, t)
-    return epochs, convergence, False
+            step(opt_code, work, grad, s1, s2, lr, t)
+    from_strided(sizes, widths, work, theta)
+    return epochs_run, convergence, diverged
 
 
 @njit(**JIT_OPTIONS)
@@ -182,10 +206,12 @@ def _predict(
     xt: np.ndarray, sizes: np.ndarray, theta: np.ndarray, hidden_code: int, out_code: int
 ) -> np.ndarray:
     n = xt.shape[1]
-    woff, boff, roff, _, n_rows = layout(sizes)
+    widths = padded_widths(sizes)
+    woff, boff, roff, _, n_rows = strided_layout(sizes, widths)
+    work = to_strided(sizes, widths, theta)
     pre, act, _, scratch = _buffers(sizes, n_rows, n)
     _load_columns(sizes, xt, np.zeros(n), np.arange(n), 0, n, act, np.empty(n))
-    forward(sizes, woff, boff, roff, theta, pre, act, scratch, hidden_code, out_code)
+    forward(sizes, widths, woff, boff, roff, work, pre, act, scratch, hidden_code, out_code)
     return act[n_rows - 1, :n].copy()
 
 
