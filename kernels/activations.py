@@ -106,9 +106,9 @@ def expm1_lane(v: float) -> tuple[float, float]:
     Horner's rule in r^2: two independent chains of 4 multiply-adds instead of one
     of 9, and 3 multiplies fewer than Estrin's scheme (lockstep 2-4-4-1 on linear,
     ns per run and sample: 16.4 Horner, 16.4-17.0 Estrin, 15.7-16.6 halves).
-    Branch-free and made of register operations only, so a loop of these vectorises. NaN passes through (the clamp
-    keeps it, and q is NaN). Compiled with ``contract`` only: reassociation would
-    cancel the range reduction.
+    Branch-free and made of register operations only, so a loop of these vectorises.
+    NaN passes through (the clamp keeps it, and q is NaN). Compiled with ``contract``
+    only: reassociation would cancel the range reduction.
     """
     c = EXP_MIN if v < EXP_MIN else v
     c = EXP_MAX if c > EXP_MAX else c
