@@ -130,7 +130,7 @@ def train_many(
     :class:`TrainOutput` per run, in order; a run's result does not depend on the others.
 
     ``passes``: ``"generated"`` (compiled for this net, activation and loss on first
-    use, about 10 s, then cached on disk), ``"generic"`` (any net, slower), or
+    use, about 20 s, then cached on disk), ``"generic"`` (any net, slower), or
     ``"auto"``: as :func:`generated_passes` says. Both give the same bits.
     """
     x, yv = checked_data(x, y)

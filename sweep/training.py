@@ -213,7 +213,7 @@ def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
 
     The one-run kernel if some run takes it, the generic lockstep kernel if some net
     is too large for generated passes, and the generated kernel of every distinct
-    small net (about 10 s each the first time on a machine, then cached on disk). The
+    small net (about 20 s each the first time on a machine, then cached on disk). The
     sweep calls this in the parent before its workers start, so each kernel is
     compiled once, not once per worker process, and a grid of lab nets does not wait
     for kernels it never uses.
