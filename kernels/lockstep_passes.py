@@ -288,6 +288,29 @@ def learn(
 
 
 @njit(**JIT_OPTIONS)
+def _sample_in_lanes(
+    xt: np.ndarray, y: np.ndarray, s: int, xin: np.ndarray, yl: np.ndarray, m: int
+) -> None:
+    """Sample ``s`` of ``xt`` (a row per input) and its target in every lane ``[0, m)``."""
+    for k in range(xt.shape[0]):
+        xin[k, :m] = xt[k, s]
+    yl[:m] = y[s]
+
+
+@njit(**JIT_OPTIONS)
+def _picked_in_lanes(
+    xt: np.ndarray, y: np.ndarray, pick: np.ndarray, xin: np.ndarray, yl: np.ndarray, m: int
+) -> None:
+    """Sample ``pick[r]`` and its target in lane ``r``, for every lane ``[0, m)``."""
+    for k in range(xt.shape[0]):
+        row = xin[k]
+        for r in range(m):
+            row[r] = xt[k, pick[r]]
+    for r in range(m):
+        yl[r] = y[pick[r]]
+
+
+@njit(**JIT_OPTIONS)
 def score_set(
     theta: np.ndarray,
     xt: np.ndarray,
@@ -302,9 +325,7 @@ def score_set(
     """Every sample of ``xt`` (a row per input) in order through :func:`score`, every lane."""
     xin, yl = work[4], work[5]
     for s in range(xt.shape[1]):
-        for k in range(xt.shape[0]):
-            xin[k, :m] = xt[k, s]
-        yl[:m] = y[s]
+        _sample_in_lanes(xt, y, s, xin, yl, m)
         score(theta, xin, yl, total, correct, inv_m, m, net, work)
 
 
@@ -324,9 +345,7 @@ def learn_set(
     """Every sample of ``xt`` in order through :func:`learn`: a full batch's gradient."""
     xin, yl = work[4], work[5]
     for s in range(xt.shape[1]):
-        for k in range(xt.shape[0]):
-            xin[k, :m] = xt[k, s]
-        yl[:m] = y[s]
+        _sample_in_lanes(xt, y, s, xin, yl, m)
         learn(theta, grad, xin, yl, total, correct, inv_m, m, net, work)
 
 
@@ -349,13 +368,7 @@ def learn_picked(
     """Samples ``order[start:stop, r]`` through :func:`learn`, lane ``r`` its own: a mini-batch."""
     xin, yl = work[4], work[5]
     for s in range(start, stop):
-        pick = order[s]
-        for k in range(xt.shape[0]):
-            row = xin[k]
-            for r in range(m):
-                row[r] = xt[k, pick[r]]
-        for r in range(m):
-            yl[r] = y[pick[r]]
+        _picked_in_lanes(xt, y, order[s], xin, yl, m)
         learn(theta, grad, xin, yl, total, correct, inv_m, m, net, work)
 
 
