@@ -112,20 +112,30 @@ def padded_widths(sizes: np.ndarray) -> np.ndarray:
 
 
 @njit(**JIT_OPTIONS)
-def to_strided(sizes: np.ndarray, widths: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """``theta`` (the flat layout) copied into the strided layout, padding at 0."""
-    woff, boff, _, _, _ = layout(sizes)
-    swoff, sboff, _, n_params, _ = strided_layout(sizes, widths)
-    out = np.zeros(n_params)
+def strided_positions(sizes: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """For each parameter of the flat layout, its index in the strided layout."""
+    woff, boff, _, n_flat, _ = layout(sizes)
+    swoff, sboff, _, _, _ = strided_layout(sizes, widths)
+    pos = np.empty(n_flat, np.int64)
     for layer in range(sizes.shape[0] - 1):
         fan_in = sizes[layer]
         fan_out = sizes[layer + 1]
         stride = widths[layer + 1]
         for i in range(fan_in):
             for j in range(fan_out):
-                out[swoff[layer] + i * stride + j] = theta[woff[layer] + i * fan_out + j]
+                pos[woff[layer] + i * fan_out + j] = swoff[layer] + i * stride + j
         for j in range(fan_out):
-            out[sboff[layer] + j] = theta[boff[layer] + j]
+            pos[boff[layer] + j] = sboff[layer] + j
+    return pos
+
+
+@njit(**JIT_OPTIONS)
+def to_strided(sizes: np.ndarray, widths: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """``theta`` (the flat layout) copied into the strided layout, padding at 0."""
+    pos = strided_positions(sizes, widths)
+    out = np.zeros(strided_layout(sizes, widths)[3])
+    for k in range(pos.shape[0]):
+        out[pos[k]] = theta[k]
     return out
 
 
@@ -134,17 +144,9 @@ def from_strided(
     sizes: np.ndarray, widths: np.ndarray, strided: np.ndarray, theta: np.ndarray
 ) -> None:
     """The inverse of :func:`to_strided`, written into ``theta`` (the flat layout)."""
-    woff, boff, _, _, _ = layout(sizes)
-    swoff, sboff, _, _, _ = strided_layout(sizes, widths)
-    for layer in range(sizes.shape[0] - 1):
-        fan_in = sizes[layer]
-        fan_out = sizes[layer + 1]
-        stride = widths[layer + 1]
-        for i in range(fan_in):
-            for j in range(fan_out):
-                theta[woff[layer] + i * fan_out + j] = strided[swoff[layer] + i * stride + j]
-        for j in range(fan_out):
-            theta[boff[layer] + j] = strided[sboff[layer] + j]
+    pos = strided_positions(sizes, widths)
+    for k in range(pos.shape[0]):
+        theta[k] = strided[pos[k]]
 
 
 @njit(**JIT_OPTIONS)
