@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _arrow_uses_malloc() -> None:
+def arrow_uses_malloc() -> None:
     """Have Arrow allocate with the C library's malloc in this process, unless the
     ``ARROW_DEFAULT_MEMORY_POOL`` environment variable already names a pool.
 
@@ -170,7 +170,7 @@ def _arrow_uses_malloc() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand; its exit status (2 for a user's mistake)."""
-    _arrow_uses_malloc()
+    arrow_uses_malloc()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

@@ -323,3 +323,17 @@ def test_a_first_sweep_says_it_compiled_its_kernels_and_the_next_does_not(tmp_pa
     warm = sweep(tmp_path, "run", "lab.toml", "--out", "again", env=env)
     assert warm.returncode == 0, warm.stderr
     assert "compiled" not in warm.stdout and "trained 8 runs" in warm.stdout
+
+
+def test_import_sweep_loads_no_numpy_so_the_command_can_set_up_its_process_first():
+    code = (
+        "import sys, sweep; assert 'numpy' not in sys.modules and 'numba' not in sys.modules; "
+        "from sweep import RunConfig, train_one; assert RunConfig.__module__ == 'sweep.config'; "
+        "import sweep.__main__ as m, os, gc; m.BLAS_THREADS; print(gc.isenabled())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        import sweep
+
+        sweep.nope  # noqa: B018
