@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import kernels
+from kernels.lockstep import LANES
 from sweep import store
 from sweep.config import RunConfig
 from sweep.errors import UserError
@@ -339,6 +341,21 @@ def test_chunks_of_a_real_grid_keep_lockstep_keys_together():
         size = chunk_size_for(cfg, balance=math.ceil(len(runs) / 8), record_every=10)
         assert per_key[key] == math.ceil(count / size)
     assert len(counts) == 4 * 4 and len(chunks) > 2 * CHUNKS_PER_WORKER
+
+
+def test_lockstep_chunks_are_whole_groups_of_lanes():
+    # The throughput grid's net: the cost model allows 113 runs a chunk, 64 + 49 lanes,
+    # which costs as much as 120; a chunk gets one whole group instead.
+    lab = RunConfig(dataset="linear", hidden=(4, 4), epochs=2000)
+    assert kernels.prefers_lockstep(lab.sizes, 100, None)
+    assert chunk_size_for(lab, balance=250, record_every=20) == LANES
+    assert chunk_size_for(dataclasses.replace(lab, epochs=500), balance=250) == 3 * LANES
+    assert chunk_size_for(lab, balance=50) == 50  # less than a group: as it was
+    # A net the one-run kernel trains is not rounded (about 0.5 s a run: one a chunk).
+    wide = RunConfig(dataset="linear", hidden=(64, 64), epochs=2000)
+    assert not kernels.prefers_lockstep(wide.sizes, 100, None)
+    assert chunk_size_for(wide, balance=250) == 1
+    assert chunk_size_for(dataclasses.replace(wide, epochs=10), balance=250) == 250
 
 
 def test_plan_chunks_takes_runs_as_it_needs_them_and_bounds_what_waits():
