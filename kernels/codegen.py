@@ -6,8 +6,8 @@ pays LLVM's set-up and alias checks. For one net (its sizes, activations, loss a
 bias) the whole sample is a fixed sequence of operations, so this module writes it
 out: one loop over the runs whose body is the forward pass, the loss and the backward
 pass of one run, every neuron a local variable (a register), every weight read at a
-constant offset times the lane stride. LLVM vectorises that loop across runs
-(:func:`kernels.activations.sigmoid_lane` and :func:`tanh_lane` inline the
+constant offset times the lane stride. LLVM vectorises that loop across runs (it
+inlines :func:`kernels.activations.sigmoid_call` and :func:`tanh_call`, the
 vectorisable exp). The operations are those of the generic passes in the same order,
 so the results are the same to the bit (tested).
 
@@ -44,9 +44,9 @@ _lock = threading.Lock()
 def activation(code: int, z: str) -> str:
     """The expression of activation ``code`` at ``z`` (as :func:`activate_lanes` computes it)."""
     if code == SIGMOID:
-        return f"sigmoid_lane({z})"
+        return f"sigmoid_call({z})"
     if code == TANH:
-        return f"tanh_lane({z})"
+        return f"tanh_call({z})"
     if code == RELU:
         return f"({z} if {z} > 0.0 else 0.0)"
     if code == LEAKY_RELU:
@@ -200,7 +200,7 @@ def passes_source(net: Net) -> str:
         return "\n".join(head + [f"            {line}" for line in body(mode, picked)]) + "\n"
 
     imports = (
-        "from kernels.activations import LEAKY_SLOPE, scale_one, sigmoid_lane, tanh_lane\n"
+        "from kernels.activations import LEAKY_SLOPE, scale_one, sigmoid_call, tanh_call\n"
         "from kernels.losses import softplus\n"
         "from kernels.optimizers import sgd_one\n"
         "from kernels.options import JIT_OPTIONS\n"
