@@ -5,11 +5,12 @@ inside, over the runs; every neuron's values go through memory, and each short l
 pays LLVM's set-up and alias checks. For one net (its sizes, activations, loss and
 bias) the whole sample is a fixed sequence of operations, so this module writes it
 out: one loop over the runs whose body is the forward pass, the loss and the backward
-pass of one run, every neuron a local variable (a register), every weight read at a
-constant offset times the lane stride. LLVM vectorises that loop across runs
-(:func:`kernels.activations.sigmoid_lane` and :func:`tanh_lane` inline the
-vectorisable exp). The operations are those of the generic passes in the same order,
-so the results are the same to the bit (tested).
+pass of one run (of four samples at once when learning, see :func:`passes_source`),
+every neuron a local variable (a register), every weight read at a constant offset
+times the lane stride. LLVM vectorises that loop across runs (it inlines
+:func:`kernels.activations.sigmoid_call` and :func:`tanh_call`, the vectorisable
+exp). The operations are those of the generic passes in the same order, so the
+results are the same to the bit (tested).
 
 The source is :mod:`kernels.lockstep_loop` with its import of the generic passes
 replaced by the generated ones, written as a module file beside Numba's cache for
@@ -21,6 +22,7 @@ machine and loaded from the cache afterwards, in any process.
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -31,7 +33,7 @@ from typing import Any
 import numba
 
 from kernels.activations import IDENTITY, LEAKY_RELU, RELU, SIGMOID, TANH
-from kernels.lockstep_loop import LANES, PASSES_IMPORT
+from kernels.lockstep_loop import GROUP, LANES, PASSES_IMPORT
 from kernels.losses import BCE, MAE, MSE
 from kernels.options import source_keyed_cache
 
@@ -44,9 +46,9 @@ _lock = threading.Lock()
 def activation(code: int, z: str) -> str:
     """The expression of activation ``code`` at ``z`` (as :func:`activate_lanes` computes it)."""
     if code == SIGMOID:
-        return f"sigmoid_lane({z})"
+        return f"sigmoid_call({z})"
     if code == TANH:
-        return f"tanh_lane({z})"
+        return f"tanh_call({z})"
     if code == RELU:
         return f"({z} if {z} > 0.0 else 0.0)"
     if code == LEAKY_RELU:
@@ -65,6 +67,29 @@ def passes_source(net: Net) -> str:
     before the loop over lanes. ``sgd_online`` makes each parameter's update in the
     pass, from its gradient in a register, once every delta is known from the old
     weights (online: 43 -> 34 ns per run and sample).
+
+    ``score_set``, ``learn_set`` and ``learn_picked`` take :data:`GROUP` samples per
+    iteration of the loop over lanes (the last ``n % GROUP`` one by one; the picked ones
+    are gathered into ``work[6]`` and ``work[7]``, a row per input and sample). One
+    sample's pass is a single chain (a layer's sigmoids wait for the one before, the
+    deltas for the output), which the core could not overlap with the next lanes' in its
+    window: 2-4-4-1 learn_set took ~450 cycles per 8 lanes and sample for ~330 vector
+    operations. Four independent chains, written line by line in turn, fill the pipes,
+    and each weight is loaded once for the four (no store comes between). Every gradient
+    term is still added to its parameter in sample order, so the bits do not change
+    (tested against the generic passes). A/B in one process, 2-4-4-1 on linear, ns per
+    run and sample: full batch one sample 15.0-15.3, two in turn 13.8, two line by line
+    12.0, four in turn 12.8, four line by line 11.1-11.5, five to eight 11.2-11.4; xor
+    16.0 -> 12.0; mini-batches of 16 28.7 -> 22.4; online 30.6 -> 28.8 (its scoring
+    pass). Online SGD's pass stays one sample at a time: each sample's update changes
+    the weights the next one reads. The module is twice the code; it compiles in ~20 s
+    instead of ~10 (and ~38 when Numba, not LLVM, inlined the sigmoids: see
+    :func:`kernels.activations.sigmoid_call`).
+
+    Tried and lost (full batch on linear): every weight loaded into a local before any
+    store, so that the deltas need not reload them (16.1 against 15.9 ns: LLVM spills
+    the locals instead); the two halves of the lanes in one iteration instead of four
+    samples (the loop is no longer vectorised: too many run-time alias checks).
     """
     sizes, hidden_code, out_code, loss_code, use_bias = net
     n_layers = len(sizes) - 1
@@ -116,8 +141,8 @@ def passes_source(net: Net) -> str:
                 f"th[{at(woff[layer] + i * fan_out + j)}] * d{layer + 1}_{j}"
                 for j in range(fan_out)
             ]
-            lines.append(f"s = {' + '.join(terms)}")
-            lines.append(f"d{layer}_{i} = scale_one({hidden_code}, a{layer}_{i}, s)")
+            lines.append(f"back = {' + '.join(terms)}")
+            lines.append(f"d{layer}_{i} = scale_one({hidden_code}, a{layer}_{i}, back)")
         return lines
 
     def gradient(layer: int, add: str) -> list[str]:
@@ -145,27 +170,67 @@ def passes_source(net: Net) -> str:
         )
         return [f"e = {e}", f"d{n_layers}_0 = scale_one({out_code}, {ao}, e)"]
 
-    def body(mode: str, picked: bool) -> list[str]:
+    def sample(mode: str, picked: bool) -> list[str]:
+        """One sample's forward pass, its score and (learning) every delta, all from
+        the old weights: its gradient terms or updates come after, so no weight is
+        read after a store (LLVM cannot tell ``th`` from ``g`` and would reload it)."""
         lines = forward(picked)
         if mode != "online":
             lines += scored()
         if mode == "score":
             return lines
         lines += output_delta()
-        if mode == "learn":
-            for layer in range(n_layers - 1, -1, -1):
-                lines += gradient(layer, "g[{p}] += {v}")
-                if layer:
-                    lines += deltas(layer)
-            return lines
-        # Online SGD: every delta from the old weights first, then each parameter's
-        # update from its gradient (0.0 + term, as accumulated from a zeroed row).
         for layer in range(n_layers - 1, 0, -1):
             lines += deltas(layer)
-        lines.append("rate = lr[r]")
-        for layer in range(n_layers - 1, -1, -1):
-            lines += gradient(layer, "th[{p}] = sgd_one(th[{p}], rate, 0.0 + {v})")
         return lines
+
+    def updates(mode: str) -> list[str]:
+        """The gradient terms added (learn), or each parameter's SGD update from its
+        gradient, 0.0 + term as accumulated from a zeroed row (online)."""
+        if mode == "score":
+            return []
+        if mode == "learn":
+            add = "g[{p}] += {v}"
+            return [line for layer in reversed(range(n_layers)) for line in gradient(layer, add)]
+        sgd = "th[{p}] = sgd_one(th[{p}], rate, 0.0 + {v})"
+        return ["rate = lr[r]"] + [
+            line for layer in reversed(range(n_layers)) for line in gradient(layer, sgd)
+        ]
+
+    def grouped(mode: str, picked: bool) -> list[str]:
+        """:data:`GROUP` samples in one body, sample ``k``'s locals suffixed ``_s{k}``:
+        each line for every sample in turn, then each gradient term in sample order,
+        the order in which the generic pass adds them. Picked samples are read from
+        their rows of ``xs`` and ``yl``, ``n_inputs`` and one per sample."""
+        one = sample(mode, picked)
+        names = {f"x{i}" for i in range(sizes[0])} | {"t"}
+        names |= {line.split(" = ")[0] for line in one if " = " in line}
+        local = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
+
+        def of(line: str, k: int) -> str:
+            return local.sub(lambda name: f"{name.group(1)}_s{k}", line)
+
+        lines = []
+        if picked:  # sample k's inputs, instead of the one sample's first lines
+            one = one[sizes[0] + 1 :]
+            for k in range(GROUP):
+                lines += [f"a0_{i}_s{k} = xs[{at(k * sizes[0] + i)}]" for i in range(sizes[0])]
+                lines.append(f"t_s{k} = yl[{at(k)}]")
+        return lines + [
+            of(line, k) for part in (one, updates(mode)) for line in part for k in range(GROUP)
+        ]
+
+    def fill(pick: str, row: str, target: str) -> list[str]:
+        """Lane ``r``'s sample ``pick[r]`` into rows ``row + i`` of ``xin`` and at
+        ``target + r`` of ``yl``, for every lane."""
+        return [
+            f"for i in range({sizes[0]}):",
+            f"    row = xin[{row}i]",
+            "    for r in range(m):",
+            f"        row[r] = xt[i, {pick}[r]]",
+            "for r in range(m):",
+            f"    yl[{target}r] = y[{pick}[r]]",
+        ]
 
     def function(name: str, mode: str, picked: bool) -> str:
         if mode == "online":
@@ -179,28 +244,44 @@ def passes_source(net: Net) -> str:
             head.append("    g = grad.reshape(-1)")
         if mode == "online":
             head += ["    inv_m = 1.0", "    start, stop = 0, xt.shape[1]"]
-        if picked:
-            head += [
-                "    xin, yl = work[4], work[5]",
-                "    xs = xin.reshape(-1)",
-                "    for s in range(start, stop):",
-                "        pick = order[s]",
-                "        for k in range(xt.shape[0]):",
-                "            row = xin[k]",
-                "            for r in range(m):",
-                "                row[r] = xt[k, pick[r]]",
-                "        for r in range(m):",
-                "            yl[r] = y[pick[r]]",
-            ]
+        if picked:  # each lane's sample(s) gathered into rows (the group's own rows)
+            rows = "work[4], work[5]" if mode == "online" else "work[6], work[7]"
+            head += [f"    xin, yl = {rows}", "    xs = xin.reshape(-1)"]
         else:
-            head.append("    for s in range(xt.shape[1]):")
+            head += ["    start, stop = 0, xt.shape[1]"]
+        rest = "start"
+        if mode != "online":  # GROUP samples at a time, then the rest one by one
+            rest = "whole"
+            head += [
+                f"    whole = stop - (stop - start) % {GROUP}",
+                f"    for s in range(start, whole, {GROUP}):",
+            ]
+            if picked:
+                head += [f"        for k in range({GROUP}):", "            pick = order[s + k]"]
+                head += [
+                    f"            {line}"
+                    for line in fill("pick", f"k * {sizes[0]} + ", f"k * {LANES} + ")
+                ]
+            else:
+                for k in range(GROUP):
+                    at_k = f"s + {k}" if k else "s"
+                    head += [f"        x{i}_s{k} = xt[{i}, {at_k}]" for i in range(sizes[0])]
+                    head.append(f"        t_s{k} = y[{at_k}]")
+            head.append("        for r in range(m):")
+            head += [f"            {line}" for line in grouped(mode, picked)]
+        head.append(f"    for s in range({rest}, stop):")
+        if picked:
+            head.append("        pick = order[s]")
+            head += [f"        {line}" for line in fill("pick", "", "")]
+        else:
             head += [f"        x{i} = xt[{i}, s]" for i in range(sizes[0])]
             head.append("        t = y[s]")
         head.append("        for r in range(m):")
-        return "\n".join(head + [f"            {line}" for line in body(mode, picked)]) + "\n"
+        head += [f"            {line}" for line in sample(mode, picked) + updates(mode)]
+        return "\n".join(head) + "\n"
 
     imports = (
-        "from kernels.activations import LEAKY_SLOPE, scale_one, sigmoid_lane, tanh_lane\n"
+        "from kernels.activations import LEAKY_SLOPE, scale_one, sigmoid_call, tanh_call\n"
         "from kernels.losses import softplus\n"
         "from kernels.optimizers import sgd_one\n"
         "from kernels.options import JIT_OPTIONS\n"

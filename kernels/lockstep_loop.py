@@ -24,6 +24,7 @@ from kernels.options import JIT_OPTIONS
 from kernels.rng import seed_state, shuffle_lanes
 
 LANES = 64  # runs per call: the stride of every lane array (a constant in generated code)
+GROUP = 4  # samples per iteration of the generated learning passes' loop over lanes
 PASSES_IMPORT = (
     "from kernels.lockstep_passes import learn_picked, learn_set, score_set, sgd_online\n"
 )
@@ -86,6 +87,8 @@ def train_lanes(
         np.zeros(n_rows * LANES, np.int64),
         np.zeros((n_inputs, LANES)),
         np.zeros(LANES),
+        np.zeros((GROUP * n_inputs, LANES)),  # a group of picked samples' inputs and
+        np.zeros(GROUP * LANES),  # targets, a row per sample (generated passes only)
     )
     theta = np.zeros((n_params, LANES))
     theta[:, :n_runs] = theta_in

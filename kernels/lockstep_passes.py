@@ -257,10 +257,11 @@ def score(
     its loss and hit added to ``total``/``correct``, its output delta in ``work``.
 
     ``net`` is ``(sizes, woff, boff, roff, hidden_code, out_code, loss_code, use_bias)``,
-    ``work`` the scratch ``(z, a, delta, bits, xin, yl)``.
+    ``work`` the scratch ``(z, a, delta, bits, xin, yl, ...)`` (the rest is the
+    generated passes' rows for a group of samples; ``xin`` must keep one row per input).
     """
     sizes, woff, boff, roff, hidden_code, out_code, loss_code, _ = net
-    z, a, delta, bits, _, _ = work
+    z, a, delta, bits = work[0], work[1], work[2], work[3]
     out = a.shape[0] - 1
     _inputs(xin, a, m)
     forward_lanes(sizes, woff, boff, roff, theta, z, a, bits, hidden_code, out_code, m)
@@ -282,7 +283,7 @@ def learn(
 ) -> None:
     """:func:`score`, then the sample's gradient added to ``grad`` (scaled by ``inv_m``)."""
     sizes, woff, boff, roff, hidden_code, _, _, use_bias = net
-    _, a, delta, _, _, _ = work
+    a, delta = work[1], work[2]
     score(theta, xin, yl, total, correct, inv_m, m, net, work)
     backward_lanes(sizes, woff, boff, roff, theta, a, delta, grad, hidden_code, use_bias, m)
 
