@@ -8,7 +8,7 @@
   run report its non-finite loss.
 - ``fastmath``: never ``nnan``/``ninf`` (``np.isfinite`` must still catch a diverged
   run). Element-wise code gets ``contract`` only (fused multiply-add), which keeps the
-  exact operation order that :func:`kernels.activations.expm1_lane`'s range reduction
+  exact operation order that :func:`kernels.activations.expm1_clamped`'s range reduction
   needs. Code that sums over samples gets ``reassoc`` too (:data:`REDUCE_OPTIONS`):
   without it LLVM may not reorder a sum, so it cannot vectorise it. The optimizer
   step gets no flag at all (:data:`EXACT_OPTIONS`): with ``contract`` LLVM fused
