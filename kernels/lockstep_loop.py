@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from kernels.lockstep_passes import learn_picked, learn_set, score_set, sgd_online
 from kernels.mlp import layout
@@ -28,6 +29,22 @@ GROUP = 4  # samples per iteration of the generated learning passes' loop over l
 PASSES_IMPORT = (
     "from kernels.lockstep_passes import learn_picked, learn_set, score_set, sgd_online\n"
 )
+# How an epoch learns, which decides the passes it calls (see batch_mode).
+FULL_BATCH = 0  # learn_set: the scoring pass is the gradient, one update
+MINI_BATCH = 1  # score_set, then learn_picked and an update per mini-batch
+ONLINE = 2  # score_set, then sgd_online: plain SGD, an update per sample, in the pass
+BATCH_MODES = ("full batch", "mini-batch", "online")
+
+
+@register_jitable
+def batch_mode(n: int, batch_size: int, opt_code: int) -> int:
+    """:data:`FULL_BATCH`, :data:`MINI_BATCH` or :data:`ONLINE`: which passes an epoch
+    of ``n`` samples in batches of ``batch_size`` with optimizer ``opt_code`` calls."""
+    if batch_size >= n:
+        return FULL_BATCH
+    if batch_size == 1 and opt_code == SGD:
+        return ONLINE
+    return MINI_BATCH
 
 
 @njit(**JIT_OPTIONS)
@@ -114,7 +131,8 @@ def train_lanes(
     picks = np.empty(LANES, np.int64)
     for s in range(n):
         order[s] = s
-    full_batch = batch_size >= n
+    mode = batch_mode(n, batch_size, opt_code)
+    full_batch = mode == FULL_BATCH
     inv_n = 1.0 / n
     active = n_runs
     t = 0
@@ -165,7 +183,7 @@ def train_lanes(
             continue
         if shuffle_batches:
             shuffle_lanes(order, state, picks, active)
-        if batch_size == 1 and opt_code == SGD:
+        if mode == ONLINE:
             # Online SGD: one call for the epoch, each update made in the pass.
             sgd_online(theta, grad, xt, y, order, lr, total, correct, active, net, work)
             t += n

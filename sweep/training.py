@@ -18,6 +18,8 @@ import numpy as np
 
 from kernels import init_params, predict, prefers_lockstep, train, train_many
 from kernels.lockstep import generated_passes
+from kernels.lockstep_loop import batch_mode
+from kernels.optimizers import OPTIMIZERS
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS, make_dataset
 
@@ -213,17 +215,17 @@ def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
 
     The one-run kernel if some run takes it, the generic lockstep kernel if some net
     is too large for generated passes, and the generated kernel of every distinct
-    small net (about 20 s each the first time on a machine, then cached on disk). The
+    small net and batch mode (full batch, mini-batch or online: 8-13 s each the first
+    time on a machine, then cached on disk). The
     sweep calls this in the parent before its workers start, so each kernel is
     compiled once, not once per worker process, and a grid of lab nets does not wait
     for kernels it never uses.
     """
-    x, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0])
     kinds: set[tuple[object, ...]] = set()
     looked_at: set[tuple[object, ...]] = set()  # what decides the kernel, per config
     for cfg in cfgs:
         fields: tuple[object, ...] = (cfg.hidden, cfg.dataset, cfg.n, cfg.batch_size)
-        fields += (cfg.activation, cfg.output_activation, cfg.loss, cfg.bias)
+        fields += (cfg.activation, cfg.output_activation, cfg.loss, cfg.bias, cfg.optimizer)
         if fields in looked_at:
             continue
         looked_at.add(fields)
@@ -233,11 +235,16 @@ def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
         elif not generated_passes(cfg.sizes, cfg.loss):
             kind = ("generic lockstep",)
         else:
+            batch = n if cfg.batch_size is None else cfg.batch_size
+            mode = batch_mode(n, batch, OPTIMIZERS[cfg.optimizer])
             kind = (tuple(cfg.sizes), cfg.activation, cfg.output_activation, cfg.loss, cfg.bias)
+            kind += (mode,)
         if kind in kinds:
             continue
         kinds.add(kind)
         init = init_params(cfg.sizes, "normal", 0)
+        # n samples, so that the batch size picks the runs' batch mode (zeros suffice).
+        x, y = np.zeros((n, cfg.sizes[0])), np.zeros(n)
         if kind[0] == "one run":
             train(x, y, init, epochs=1)
         elif kind[0] == "generic lockstep":
@@ -251,6 +258,8 @@ def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
                 output_activation=cfg.output_activation,
                 loss=cfg.loss,
                 bias=cfg.bias,
+                optimizer=cfg.optimizer,
+                batch_size=cfg.batch_size,
                 epochs=1,
             )
     return len(kinds)

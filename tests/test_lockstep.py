@@ -15,6 +15,9 @@ import numpy as np
 import pytest
 
 import kernels
+from kernels import codegen
+from kernels.lockstep_loop import BATCH_MODES, FULL_BATCH, MINI_BATCH, ONLINE, batch_mode
+from kernels.optimizers import OPTIMIZERS
 from sweep.datasets import make_dataset
 
 GROUP = 13  # not a multiple of any vector width: lanes land in vector bodies and remainders
@@ -168,6 +171,30 @@ def test_generated_passes_give_the_generic_bits(sizes: list[int], case: dict[str
             generic = kernels.train_many(x, y, g["inits"], passes="generic", **runs, **kw)
             for a, b in zip(generated, generic, strict=True):
                 assert digest(a) == digest(b)
+
+
+@pytest.mark.parametrize(
+    ("n", "batch_size", "optimizer", "mode"),
+    [
+        (100, 100, "sgd", FULL_BATCH),
+        (21, 32, "adam", FULL_BATCH),
+        (100, 16, "sgd", MINI_BATCH),
+        (100, 1, "adam", MINI_BATCH),
+        (100, 1, "sgd", ONLINE),
+    ],
+)
+def test_a_generated_kernel_holds_only_the_passes_of_its_batch_mode(
+    n: int, batch_size: int, optimizer: str, mode: int
+) -> None:
+    """A sweep of full-batch runs compiles no mini-batch or online pass (about half the
+    compile); a pass the mode never calls raises if it ever were."""
+    assert batch_mode(n, batch_size, OPTIMIZERS[optimizer]) == mode
+    source = codegen.passes_source(((2, 4, 4, 1), 0, 0, 0, True, mode))
+    for name in ("score_set", "learn_set", "learn_picked", "sgd_online"):
+        body = source.split(f"def {name}(")[1].split("@njit")[0]
+        stub = f"raise RuntimeError('{name} is not generated for {BATCH_MODES[mode]} training')"
+        assert (stub in body) == (name not in codegen.PASSES[mode])
+        assert len(body.splitlines()) > 20 or name not in codegen.PASSES[mode]
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc (Linux)")

@@ -252,12 +252,15 @@ def test_the_sweep_compiles_each_kernel_it_needs_once_up_front() -> None:
     cfgs = [
         RunConfig(dataset="xor", hidden=(4, 4), lr=lr, seed=s) for lr in (0.1, 1.0) for s in (0, 1)
     ]
-    cfgs += [RunConfig(dataset="linear", hidden=(4, 4), batch_size=1)]  # the same generated net
+    cfgs += [RunConfig(dataset="linear", hidden=(4, 4))]  # the same net, full batch too
     assert compile_kernels_for(cfgs) == 1
+    cfgs += [RunConfig(dataset="linear", hidden=(4, 4), batch_size=1)]  # online: its own
+    cfgs += [RunConfig(dataset="linear", hidden=(4, 4), batch_size=1, optimizer="adam")]
+    assert compile_kernels_for(cfgs) == 3  # ... and mini-batches (adam one sample at a time)
     cfgs += [RunConfig(dataset="linear", hidden=(32, 32))]  # the one-run kernel
     cfgs += [RunConfig(dataset="linear", hidden=(8, 8), batch_size=1)]  # generic lockstep
     cfgs += [RunConfig(dataset="xor", hidden=(4, 4), activation="tanh")]  # another net
-    assert compile_kernels_for(cfgs) == 4
+    assert compile_kernels_for(cfgs) == 6
     assert compile_kernels_for([]) == 0
 
 
