@@ -18,7 +18,7 @@ import numpy as np
 
 from kernels import init_params, predict, prefers_lockstep, train, train_many
 from kernels.lockstep import generated_passes
-from kernels.lockstep_loop import batch_mode
+from kernels.lockstep_loop import FULL_BATCH, ONLINE, batch_mode
 from kernels.optimizers import OPTIMIZERS
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS, make_dataset
@@ -243,13 +243,13 @@ def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
             continue
         kinds.add(kind)
         init = init_params(cfg.sizes, "normal", 0)
-        # n samples, so that the batch size picks the runs' batch mode (zeros suffice).
-        x, y = np.zeros((n, cfg.sizes[0])), np.zeros(n)
+        x, y = np.zeros((3, cfg.sizes[0])), np.zeros(3)
         if kind[0] == "one run":
             train(x, y, init, epochs=1)
         elif kind[0] == "generic lockstep":
             train_many(x, y, [init], epochs=1, passes="generic")
-        else:
+        else:  # three samples in batches that give the runs' batch mode
+            batch_size = None if mode == FULL_BATCH else (1 if mode == ONLINE else 2)
             train_many(
                 x,
                 y,
@@ -259,7 +259,7 @@ def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
                 loss=cfg.loss,
                 bias=cfg.bias,
                 optimizer=cfg.optimizer,
-                batch_size=cfg.batch_size,
+                batch_size=batch_size,
                 epochs=1,
             )
     return len(kinds)
