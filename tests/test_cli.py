@@ -1,4 +1,4 @@
-"""``python -m sweep`` as a user runs it: exit codes, one-line errors, kill -9 and resume."""
+"""``python -m sweep`` as a user runs it: exit codes, one-line errors, kill -9, Ctrl-C, resume."""
 
 import os
 import re
@@ -311,6 +311,49 @@ def test_kill_9_mid_sweep_then_resume_keeps_every_run_exactly_once(tmp_path):
     weights = pd.read_parquet(out / "weights.parquet")
     assert (weights.groupby("run_id").size().loc[ids] == 6).all()  # 3 layers x init/final
     assert sweep(tmp_path, "run", "kill.toml").stdout.startswith("nothing to do")
+
+
+INTERRUPT = KILL.replace('"kill"', '"ctrl-c"').replace("xor", "linear").replace("500", "1000")
+
+
+def test_ctrl_c_mid_sweep_saves_what_finished_says_so_in_one_line_and_resumes(tmp_path):
+    """SIGINT (Ctrl-C) once a part is on disk: exit 130 with one line on stderr, the
+    chunks finished by then saved as parts, nothing consolidated; the same command
+    trains the rest, every run once."""
+    (tmp_path / "ctrl-c.toml").write_text(INTERRUPT)
+    out = tmp_path / "results" / "ctrl-c"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sweep", "run", "ctrl-c.toml", "--jobs", "2", "--quiet"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "parts").glob("runs-*.parquet")):
+            assert proc.poll() is None, "the sweep ended before writing a part"
+            assert time.monotonic() < deadline, "no part written within 120 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == [
+        "sweep: interrupted; finished runs are saved, run the same command to resume"
+    ]
+    assert not (out / "runs.parquet").exists()
+    saved = store.read_runs(out)
+    ids = [run_id(c) for c in load_grid(tmp_path / "ctrl-c.toml").runs]
+    assert 0 < len(saved) < len(ids) and set(saved.run_id) <= set(ids)
+    assert (saved.status == "ok").all() and not saved.run_id.duplicated().any()
+
+    resumed = sweep(tmp_path, "run", "ctrl-c.toml", "--jobs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(saved):,} already in" in resumed.stdout
+    assert pd.read_parquet(out / "runs.parquet").run_id.tolist() == ids
 
 
 def test_a_first_sweep_says_it_compiled_its_kernels_and_the_next_does_not(tmp_path):
