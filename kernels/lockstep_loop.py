@@ -6,8 +6,9 @@ straight-line ones generated for that net. As it stands it is the generic kernel
 for any net.
 
 Conventions as :mod:`kernels.train`: ``loss[e]`` scores the weights at the start of
-epoch ``e`` on the whole set; full batch reuses that pass's gradient, mini-batch and
-online training update after it; a run stops at its target (when it stops there) or
+epoch ``e`` on the whole set; full batch reuses that pass's gradient, mini-batch
+training updates after it, and online training's pass scores a copy of those weights
+as it updates; a run stops at its target (when it stops there) or
 at its first non-finite loss, keeping the weights that scored it. A stopped lane is
 swapped with the last active one, so the loops cover the live runs ``[0, active)``.
 """
@@ -32,7 +33,7 @@ PASSES_IMPORT = (
 # How an epoch learns, which decides the passes it calls (see batch_mode).
 FULL_BATCH = 0  # learn_set: the scoring pass is the gradient, one update
 MINI_BATCH = 1  # score_set, then learn_picked and an update per mini-batch
-ONLINE = 2  # score_set, then sgd_online: plain SGD, an update per sample, in the pass
+ONLINE = 2  # sgd_online: plain SGD, an update per sample, scoring the epoch's start
 BATCH_MODES = ("full batch", "mini-batch", "online")
 
 
@@ -107,13 +108,16 @@ def train_lanes(
         np.zeros((GROUP * n_inputs, LANES)),  # a group of picked samples' inputs and
         np.zeros(GROUP * LANES),  # targets, a row per sample (generated passes only)
     )
-    theta = np.zeros((n_params, LANES))
+    # The weights, then (online) a copy of them at the start of the epoch: one array,
+    # so the generated online pass reads both from one base (no alias checks).
+    weights = np.zeros((2 * n_params, LANES))
+    theta, start = weights[:n_params], weights[n_params:]
     theta[:, :n_runs] = theta_in
     grad = np.zeros((n_params, LANES))
     s1 = np.zeros((n_params, LANES))
     s2 = np.zeros((n_params, LANES))
-    total = np.zeros(LANES)
-    correct = np.zeros(LANES)
+    scores = np.zeros((2, LANES))  # one array for the same reason
+    total, correct = scores[0], scores[1]
     scratch = np.zeros(LANES)
     # Per-lane state that moves with its run when lanes are compacted.
     run = np.arange(LANES)
@@ -139,14 +143,21 @@ def train_lanes(
     for e in range(epochs):
         total[:active] = 0.0
         correct[:active] = 0.0
+        # The whole set in order scores the weights at the start of epoch e: in full
+        # batch it is the epoch's gradient; online, it goes along in the epoch's pass
+        # (two independent chains for the core), from a copy of those weights.
         if full_batch:
             grad[:, :active] = 0.0
-        # The whole set in order: scores the weights at the start of epoch e (and, in
-        # full batch, is the epoch's gradient).
-        if full_batch:
             learn_set(theta, grad, xt, y, total, correct, inv_n, active, net, work)
+        elif mode == ONLINE:
+            if shuffle_batches:
+                shuffle_lanes(order, state, picks, active)
+            start[:, :active] = theta[:, :active]
+            sgd_online(weights, grad, xt, y, order, lr, scores, inv_n, active, net, work)
+            t += n
         else:
             score_set(theta, xt, y, total, correct, inv_n, active, net, work)
+        scored = start if mode == ONLINE else theta
         # Record, then retire the lanes that stop here (from the last down, each
         # replaced by the last active lane, which has been looked at already).
         for r in range(active - 1, -1, -1):
@@ -160,13 +171,13 @@ def train_lanes(
                 stop = stops[r]
             if not stop:
                 continue
-            theta_out[:, k] = theta[:, r]
+            theta_out[:, k] = scored[:, r]
             epochs_run[k] = e + 1
             convergence[k] = conv[r]
             diverged[k] = not math.isfinite(loss)
             active -= 1
             if r != active:
-                for arr in (theta, s1, s2, grad):
+                for arr in (weights, s1, s2, grad):
                     swap_columns(arr, r, active)
                 swap_columns(order, r, active)
                 swap(run, r, active)
@@ -181,19 +192,16 @@ def train_lanes(
             t += 1
             step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
             continue
+        if mode == ONLINE:
+            continue
         if shuffle_batches:
             shuffle_lanes(order, state, picks, active)
-        if mode == ONLINE:
-            # Online SGD: one call for the epoch, each update made in the pass.
-            sgd_online(theta, grad, xt, y, order, lr, total, correct, active, net, work)
-            t += n
-            continue
-        for start in range(0, n, batch_size):
-            m = min(batch_size, n - start)
+        for first in range(0, n, batch_size):
+            m = min(batch_size, n - first)
             grad[:, :active] = 0.0
-            stop = start + m
+            stop = first + m
             learn_picked(
-                theta, grad, xt, y, order, start, stop, total, correct, 1.0 / m, active, net, work
+                theta, grad, xt, y, order, first, stop, total, correct, 1.0 / m, active, net, work
             )
             t += 1
             step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)

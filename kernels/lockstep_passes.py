@@ -375,25 +375,32 @@ def learn_picked(
 
 @njit(**JIT_OPTIONS)
 def sgd_online(
-    theta: np.ndarray,
+    weights: np.ndarray,
     grad: np.ndarray,
     xt: np.ndarray,
     y: np.ndarray,
     order: np.ndarray,
     lr: np.ndarray,
-    total: np.ndarray,
-    correct: np.ndarray,
+    scores: np.ndarray,
+    inv_n: float,
     m: int,
     net: tuple,  # type: ignore[type-arg]
     work: tuple,  # type: ignore[type-arg]
 ) -> None:
-    """An epoch of online SGD: per sample ``order[s, r]``, its gradient, then the update.
+    """An epoch of online SGD, scored: ``weights`` holds theta's rows, then a copy of them
+    from the epoch's start, which :func:`score_set` scores into ``scores`` (total,
+    correct); then per sample ``order[s, r]``, its gradient and the update of theta.
 
     What batches of one sample through :func:`learn_picked` and
-    :func:`kernels.optimizers.step_lanes` do (the same bits); the generated version updates each
-    parameter as soon as its gradient is known, without storing the gradient.
+    :func:`kernels.optimizers.step_lanes` do (the same bits); the generated version
+    updates each parameter as soon as its gradient is known, without storing the
+    gradient, and scores sample ``s`` in the same iteration.
     """
+    n_params = weights.shape[0] // 2
+    theta = weights[:n_params]
+    score_set(weights[n_params:], xt, y, scores[0], scores[1], inv_n, m, net, work)
+    unused = np.zeros((2, scores.shape[1]))  # the updates' own losses, not wanted
     for s in range(xt.shape[1]):
         grad[:, :m] = 0.0
-        learn_picked(theta, grad, xt, y, order, s, s + 1, total, correct, 1.0, m, net, work)
+        learn_picked(theta, grad, xt, y, order, s, s + 1, unused[0], unused[1], 1.0, m, net, work)
         sgd_lanes(theta, grad, lr, m)
