@@ -39,16 +39,21 @@ from kernels.options import source_keyed_cache
 
 Net = tuple[tuple[int, ...], int, int, int, bool]  # sizes, hidden, output, loss codes, bias
 
+HALF = LANES // 2  # online SGD: lanes r and r + HALF in one iteration (see passes_source)
+PAIRED_FROM = 48  # ... when more lanes than this are active; one chain at a time below
+
 _loaded: dict[Net, ModuleType] = {}
 _lock = threading.Lock()
 
 
-def activation(code: int, z: str) -> str:
-    """The expression of activation ``code`` at ``z`` (as :func:`activate_lanes` computes it)."""
+def activation(code: int, z: str, inline: bool = False) -> str:
+    """The expression of activation ``code`` at ``z`` (as :func:`activate_lanes` computes it);
+    ``inline``: the sigmoid and tanh inlined by Numba instead of called (see
+    :func:`passes_source`)."""
     if code == SIGMOID:
-        return f"sigmoid_call({z})"
+        return f"sigmoid_lane({z})" if inline else f"sigmoid_call({z})"
     if code == TANH:
-        return f"tanh_call({z})"
+        return f"tanh_lane({z})" if inline else f"tanh_call({z})"
     if code == RELU:
         return f"({z} if {z} > 0.0 else 0.0)"
     if code == LEAKY_RELU:
@@ -86,13 +91,43 @@ def passes_source(net: Net) -> str:
     instead of ~10 (and ~38 when Numba, not LLVM, inlined the sigmoids: see
     :func:`kernels.activations.sigmoid_call`).
 
+    ``sgd_online`` reads the weights in one loop over lanes (each lane's forward pass
+    and deltas; the activations and deltas its updates need go to ``grad``'s rows,
+    which online SGD does not otherwise use) and updates them in a second. With more
+    than :data:`PAIRED_FROM` lanes active the first loop takes lanes ``r`` and
+    ``r + HALF`` line by line, two independent chains, the upper lane's sigmoids
+    inlined by Numba (with all 18 called, inlined by LLVM, the loop was not
+    vectorised, for want of a reason in LLVM's remarks). Each lane's sample is
+    gathered in one loop over lanes instead of one per row. The two loops alone, one
+    lane at a time: 19.5 -> 18.1 (the updates' loop costs ~4-5 ns, the gathering
+    ~1). A/B in one process,
+    2-4-4-1 on linear, 64 runs, ns per run and sample: ``sgd_online`` alone 19.5-20.6
+    -> 16.8-17.9 (48 runs 20.0 -> 18.5, 32 runs 19.8 -> 17.6, 8 runs 21.8 -> 21.8);
+    the online epoch 28.4 -> 26.1 (2.4x the full batch's 10.95, was 2.6x); full batch
+    and mini-batches unchanged. The module compiles ~1.7 s slower cold (22.4 -> 24.1 s).
+
     Tried and lost (full batch on linear): every weight loaded into a local before any
     store, so that the deltas need not reload them (16.1 against 15.9 ns: LLVM spills
     the locals instead); the two halves of the lanes in one iteration instead of four
-    samples (the loop is no longer vectorised: too many run-time alias checks).
+    samples (the loop is no longer vectorised; likely the limit met online, below: 74
+    gradient addresses read and written). Online: lanes ``r`` and ``r + 32``
+    each updating its weights in one loop (not vectorised, nor with the upper lanes'
+    weights in another array: LLVM 22 gave up, with no reason in its remarks, on a
+    loop that stores to and reads from more than ~61 addresses of the arrays it
+    writes: 37 weights x 2 lanes is 74; the loop-access options ``max-dependences``,
+    ``memory-check-merge-threshold``, ``runtime-memory-check-threshold`` changed
+    nothing); four lanes (not vectorised either, and 27 Numba-inlined sigmoids compile
+    ~6 s longer); pairing at any count (64 lanes' work for 32 to 48 active: 32 runs
+    19.8 -> 29.2) or at a run-time offset ``r + h`` (34 ns: LLVM's code for it spilled
+    twice as much); ``llvmlite.binding.set_option("", "-force-vector-interleave=2")``
+    before the first compile (honoured: ``-force-vector-width=4`` does change the
+    code) left the fused loop's code as it was, presumably because LLVM interleaves
+    only loops safe at any vector width, which its stores and loads of the same
+    weights are not.
     """
     sizes, hidden_code, out_code, loss_code, use_bias = net
     n_layers = len(sizes) - 1
+    n_kept = sum(sizes[1:-1]) + sum(sizes[1:])  # online SGD: activations and deltas kept
     woff, boff = [], []
     p = 0
     for layer in range(n_layers):
@@ -220,6 +255,47 @@ def passes_source(net: Net) -> str:
             of(line, k) for part in (one, updates(mode)) for line in part for k in range(GROUP)
         ]
 
+    def online() -> list[str]:
+        """Online SGD's sample once its inputs are gathered: every lane's forward and
+        backward pass reading the weights only, the values the updates need kept in
+        ``g`` (``grad``, unused by online SGD), lanes ``r`` and ``r + HALF`` line by line
+        when more than :data:`PAIRED_FROM` are active; then every update."""
+        one = sample("online", True)[sizes[0] + 1 :]
+        upd = updates("online")
+        kept: list[str] = []  # the activations and deltas the updates read, rows of g
+        for line in upd:
+            for name in re.findall(r"\b[ad]\d+_\d+\b", line):
+                if not name.startswith("a0_") and name not in kept:
+                    kept.append(name)
+        keep = [f"g[{at(k)}] = {v}" for k, v in enumerate(kept)]
+        inputs = [f"a0_{i} = xs[{at(i)}]" for i in range(sizes[0])] + ["t = yl[r]"]
+        names = {line.split(" = ")[0] for line in inputs + one}
+        local = re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
+
+        def upper(line: str) -> str:
+            """``line`` for lane ``r + HALF``: its own locals, every lane index shifted,
+            the sigmoid or tanh inlined by Numba (LLVM did not vectorise the loop
+            with all of them calls, which it inlines)."""
+            line = local.sub(lambda name: f"{name.group(1)}_h", line)
+            line = re.sub(r"\[(\d+) \+ r\]", lambda at: f"[{int(at.group(1)) + HALF} + r]", line)
+            line = line.replace("[r]", f"[{HALF} + r]")
+            line = line.replace("sigmoid_call(", "sigmoid_lane(")
+            return line.replace("tanh_call(", "tanh_lane(")
+
+        single = inputs + one + keep
+        return [
+            f"        if m > {PAIRED_FROM}:",
+            f"            for r in range(min(m, {HALF})):",
+            *[f"                {text}" for line in single for text in (line, upper(line))],
+            "        else:",
+            "            for r in range(m):",
+            *[f"                {line}" for line in single],
+            "        for r in range(m):",
+            *[f"            {line}" for line in inputs[:-1]],
+            *[f"            {v} = g[{at(k)}]" for k, v in enumerate(kept)],
+            *[f"            {line}" for line in upd],
+        ]
+
     def fill(pick: str, row: str, target: str) -> list[str]:
         """Lane ``r``'s sample ``pick[r]`` into rows ``row + i`` of ``xin`` and at
         ``target + r`` of ``yl``, for every lane."""
@@ -243,7 +319,11 @@ def passes_source(net: Net) -> str:
         if mode == "learn":
             head.append("    g = grad.reshape(-1)")
         if mode == "online":
-            head += ["    inv_m = 1.0", "    start, stop = 0, xt.shape[1]"]
+            head += [
+                "    g = grad.reshape(-1)",
+                "    inv_m = 1.0",
+                "    start, stop = 0, xt.shape[1]",
+            ]
         if picked:  # each lane's sample(s) gathered into rows (the group's own rows)
             rows = "work[4], work[5]" if mode == "online" else "work[6], work[7]"
             head += [f"    xin, yl = {rows}", "    xs = xin.reshape(-1)"]
@@ -270,18 +350,28 @@ def passes_source(net: Net) -> str:
             head.append("        for r in range(m):")
             head += [f"            {line}" for line in grouped(mode, picked)]
         head.append(f"    for s in range({rest}, stop):")
-        if picked:
+        if picked and mode == "online":  # every row in one loop over lanes
+            head.append("        pick = order[s]")
+            head += [f"        x_{i} = xin[{i}]" for i in range(sizes[0])]
+            head += ["        for r in range(m):", "            p = pick[r]"]
+            head += [f"            x_{i}[r] = xt[{i}, p]" for i in range(sizes[0])]
+            head.append("            yl[r] = y[p]")
+        elif picked:
             head.append("        pick = order[s]")
             head += [f"        {line}" for line in fill("pick", "", "")]
         else:
             head += [f"        x{i} = xt[{i}, s]" for i in range(sizes[0])]
             head.append("        t = y[s]")
+        if mode == "online" and n_kept <= p:  # the kept values fit in grad's rows
+            return "\n".join(head + online()) + "\n"
         head.append("        for r in range(m):")
         head += [f"            {line}" for line in sample(mode, picked) + updates(mode)]
         return "\n".join(head) + "\n"
 
     imports = (
-        "from kernels.activations import LEAKY_SLOPE, scale_one, sigmoid_call, tanh_call\n"
+        "from kernels.activations import (\n"
+        "    LEAKY_SLOPE, scale_one, sigmoid_call, sigmoid_lane, tanh_call, tanh_lane\n"
+        ")\n"
         "from kernels.losses import softplus\n"
         "from kernels.optimizers import sgd_one\n"
         "from kernels.options import JIT_OPTIONS\n"
