@@ -98,13 +98,15 @@ def passes_source(net: Net) -> str:
     ``r + HALF`` line by line, two independent chains, the upper lane's sigmoids
     inlined by Numba (with all 18 called, inlined by LLVM, the loop was not
     vectorised, for want of a reason in LLVM's remarks). Each lane's sample is
-    gathered in one loop over lanes instead of one per row. The two loops alone, one
-    lane at a time: 19.5 -> 18.1 (the updates' loop costs ~4-5 ns, the gathering
-    ~1). A/B in one process,
-    2-4-4-1 on linear, 64 runs, ns per run and sample: ``sgd_online`` alone 19.5-20.6
-    -> 16.8-17.9 (48 runs 20.0 -> 18.5, 32 runs 19.8 -> 17.6, 8 runs 21.8 -> 21.8);
-    the online epoch 28.4 -> 26.1 (2.4x the full batch's 10.95, was 2.6x); full batch
-    and mini-batches unchanged. The module compiles ~1.7 s slower cold (22.4 -> 24.1 s).
+    gathered in one loop over lanes instead of one per row (online and picked). A/B
+    in one process, 2-4-4-1 on linear, 64 runs, ns per run and sample:
+    ``sgd_online`` alone 19.5-20.6 -> 16.8-17.9 (the two loops one lane at a time:
+    18.1; the updates' loop costs ~4-5 of it, the gathering ~1), at 48 runs 20.0 ->
+    18.5, at 32 19.8 -> 17.6, at 8 21.8 -> 21.8; the online epoch 28.4-28.7 ->
+    25.5-26.1 (2.3x the full batch's 11.2, was 2.6x); mini-batches of 16 22.5-22.7 ->
+    22.2-22.4, of 4 25.0 -> 24.6 (the gathering); full batch unchanged. The module
+    compiles ~2 s slower cold (21.8-23.5 -> 23.9-25.3 s, four compiles each,
+    alternated).
 
     Tried and lost (full batch on linear): every weight loaded into a local before any
     store, so that the deltas need not reload them (16.1 against 15.9 ns: LLVM spills
@@ -298,14 +300,12 @@ def passes_source(net: Net) -> str:
 
     def fill(pick: str, row: str, target: str) -> list[str]:
         """Lane ``r``'s sample ``pick[r]`` into rows ``row + i`` of ``xin`` and at
-        ``target + r`` of ``yl``, for every lane."""
-        return [
-            f"for i in range({sizes[0]}):",
-            f"    row = xin[{row}i]",
-            "    for r in range(m):",
-            f"        row[r] = xt[i, {pick}[r]]",
+        ``target + r`` of ``yl``, for every lane, in one loop over lanes."""
+        return [f"x_{i} = xin[{row}{i}]" for i in range(sizes[0])] + [
             "for r in range(m):",
-            f"    yl[{target}r] = y[{pick}[r]]",
+            f"    p = {pick}[r]",
+            *[f"    x_{i}[r] = xt[{i}, p]" for i in range(sizes[0])],
+            f"    yl[{target}r] = y[p]",
         ]
 
     def function(name: str, mode: str, picked: bool) -> str:
@@ -350,13 +350,7 @@ def passes_source(net: Net) -> str:
             head.append("        for r in range(m):")
             head += [f"            {line}" for line in grouped(mode, picked)]
         head.append(f"    for s in range({rest}, stop):")
-        if picked and mode == "online":  # every row in one loop over lanes
-            head.append("        pick = order[s]")
-            head += [f"        x_{i} = xin[{i}]" for i in range(sizes[0])]
-            head += ["        for r in range(m):", "            p = pick[r]"]
-            head += [f"            x_{i}[r] = xt[{i}, p]" for i in range(sizes[0])]
-            head.append("            yl[r] = y[p]")
-        elif picked:
+        if picked:
             head.append("        pick = order[s]")
             head += [f"        {line}" for line in fill("pick", "", "")]
         else:
