@@ -41,6 +41,7 @@ Net = tuple[tuple[int, ...], int, int, int, bool]  # sizes, hidden, output, loss
 
 HALF = LANES // 2  # online SGD: lanes r and r + HALF in one iteration (see passes_source)
 PAIRED_FROM = 48  # ... when more lanes than this are active; one chain at a time below
+PAIRED_MAX_PARAMS = 73  # ... for nets of at most this many parameters (see passes_source)
 
 _loaded: dict[Net, ModuleType] = {}
 _lock = threading.Lock()
@@ -106,7 +107,11 @@ def passes_source(net: Net) -> str:
     25.5-26.1 (2.3x the full batch's 11.2, was 2.6x); mini-batches of 16 22.5-22.7 ->
     22.2-22.4, of 4 25.0 -> 24.6 (the gathering); full batch unchanged. The module
     compiles ~2 s slower cold (21.8-23.5 -> 23.9-25.3 s, four compiles each,
-    alternated).
+    alternated). Only nets of up to :data:`PAIRED_MAX_PARAMS` parameters are written
+    so: LLVM vectorised both loops for 2-4-4-1 (37, with tanh too), 2-8-1, 2-5-5-1,
+    2-16-1 and 2-6-6-1 (73), but not the paired one for 2-7-7-1 (92), 2-24-1 (97) or
+    2-8-8-1 (105); larger nets keep the fused one-lane pass (speed measured on
+    2-4-4-1 only).
 
     Tried and lost (full batch on linear): every weight loaded into a local before any
     store, so that the deltas need not reload them (16.1 against 15.9 ns: LLVM spills
@@ -356,7 +361,7 @@ def passes_source(net: Net) -> str:
         else:
             head += [f"        x{i} = xt[{i}, s]" for i in range(sizes[0])]
             head.append("        t = y[s]")
-        if mode == "online" and n_kept <= p:  # the kept values fit in grad's rows
+        if mode == "online" and n_kept <= p <= PAIRED_MAX_PARAMS:  # kept values fit in grad
             return "\n".join(head + online()) + "\n"
         head.append("        for r in range(m):")
         head += [f"            {line}" for line in sample(mode, picked) + updates(mode)]
