@@ -57,8 +57,9 @@ Net = tuple[tuple[int, ...], int, int, int, bool, int]
 PASSES = {
     FULL_BATCH: ("learn_set",),
     MINI_BATCH: ("score_set", "learn_picked"),
-    ONLINE: ("score_set", "sgd_online"),
+    ONLINE: ("sgd_online",),
 }
+
 
 _loaded: dict[Net, ModuleType] = {}
 _lock = threading.Lock()
@@ -112,15 +113,42 @@ def passes_source(net: Net) -> str:
     also paid a separate scoring pass. So ``sgd_online`` scores the epoch's start in the
     same iteration: sample ``s`` through a copy of the start weights (rows ``n_params``
     on of the one ``weights`` array, so LLVM needs no alias check between the two),
-    its lines interleaved one by one with the update's; the sums go in sample order, as
+    its lines woven one by one with the update's; the sums go in sample order, as
     ``score_set`` adds them (same bits). A/B in one process, 2-4-4-1 on linear, scoring
-    plus online pass, ns per run and sample: 29.4 -> 25.8 interleaved, 30.7 with the
-    scoring lines all first; the whole online epoch 2.96 -> 2.65-2.73 us per run.
+    plus online pass, ns per run and sample: 29.4 -> 25.8 woven, 30.7 with the scoring
+    lines all first; the whole online epoch 2.90-2.95 -> 2.62-2.69 us per run. Each
+    lane's picked sample is gathered in one loop over lanes instead of one per row
+    (helper, round five: mini-batches of 16 22.5-22.7 -> 22.2-22.4 ns per run and
+    sample, of 4 25.0 -> 24.6).
+
+    Also tried for online SGD (helper, round five, branch ``hon``): the weights read in
+    one loop (forward and deltas, the values the updates need kept in ``grad``'s rows)
+    and updated in a second, lanes ``r`` and ``r + 32`` line by line in the first
+    while more than 48 are active (the upper lane's sigmoids inlined by Numba: with all
+    18 called LLVM did not vectorise it). ``sgd_online`` alone 19.5-20.6 -> 16.8-17.9
+    ns, the online epoch 2.60 us per run: as fast as the woven scoring at 64 lanes,
+    slower below 48, with two thresholds and ~2 s more compile; and with the scoring
+    woven into either of its loops LLVM vectorised neither (9.5 and 8.2-8.6 us). Kept:
+    the simpler woven pass.
 
     Tried and lost (full batch on linear): every weight loaded into a local before any
     store, so that the deltas need not reload them (16.1 against 15.9 ns: LLVM spills
     the locals instead); the two halves of the lanes in one iteration instead of four
-    samples (the loop is no longer vectorised: too many run-time alias checks).
+    samples (the loop is no longer vectorised; likely the limit met online, below: 74
+    gradient addresses read and written). Online: lanes ``r`` and ``r + 32``
+    each updating its weights in one loop (not vectorised, nor with the upper lanes'
+    weights in another array: LLVM 22 gave up, with no reason in its remarks, on a
+    loop that stores to and reads from more than ~61 addresses of the arrays it
+    writes: 37 weights x 2 lanes is 74; the loop-access options ``max-dependences``,
+    ``memory-check-merge-threshold``, ``runtime-memory-check-threshold`` changed
+    nothing); four lanes (not vectorised either, and 27 Numba-inlined sigmoids compile
+    ~6 s longer); pairing at any count (64 lanes' work for 32 to 48 active: 32 runs
+    19.8 -> 29.2) or at a run-time offset ``r + h`` (34 ns: LLVM's code for it spilled
+    twice as much); ``llvmlite.binding.set_option("", "-force-vector-interleave=2")``
+    before the first compile (honoured: ``-force-vector-width=4`` does change the
+    code) left the fused loop's code as it was, presumably because LLVM interleaves
+    only loops safe at any vector width, which its stores and loads of the same
+    weights are not.
     """
     sizes, hidden_code, out_code, loss_code, use_bias, batch = net
     n_layers = len(sizes) - 1
@@ -254,26 +282,31 @@ def passes_source(net: Net) -> str:
                 lines.append(f"t_s{k} = yl[{at(k)}]")
         return lines + [line for group in zip(*each, strict=True) for line in group]
 
+    def start_scored() -> list[str]:
+        """Sample ``s`` scored, in online SGD's pass, by the copy of the epoch's start
+        weights (rows from ``n_params`` on), its locals suffixed ``_q``, its sums in the
+        rows of ``sc``."""
+        return suffixed(forward(False, n_params) + scored("sc[r]", f"sc[{LANES} + r]"), "_q")
+
+    def weave(lines: list[str], other: list[str]) -> list[str]:
+        """Two independent chains line by line in turn, the longer one's rest after."""
+        both = [line for pair in zip(lines, other, strict=False) for line in pair]
+        n = min(len(lines), len(other))
+        return both + lines[n:] + other[n:]
+
     def scored_online() -> list[str]:
-        """Online SGD's lane-loop body: the update of lane ``r``'s picked sample, and
-        sample ``s`` scored by the copy of the epoch's start weights (rows from
-        ``n_params`` on; its locals suffixed ``_q``, its sums in rows of ``sc``), the
-        two chains line by line in turn, the rest of the update after."""
-        learn = sample("online", True) + updates("online")
-        score = suffixed(forward(False, n_params) + scored("sc[r]", f"sc[{LANES} + r]"), "_q")
-        lines = [line for pair in zip(score, learn, strict=False) for line in pair]
-        return lines + learn[len(score) :]
+        """Online SGD's lane-loop body, one pass per lane: the update of lane ``r``'s
+        picked sample woven with :func:`start_scored` (nets too large for :func:`online`)."""
+        return weave(sample("online", True) + updates("online"), start_scored())
 
     def fill(pick: str, row: str, target: str) -> list[str]:
         """Lane ``r``'s sample ``pick[r]`` into rows ``row + i`` of ``xin`` and at
-        ``target + r`` of ``yl``, for every lane."""
-        return [
-            f"for i in range({sizes[0]}):",
-            f"    row = xin[{row}i]",
-            "    for r in range(m):",
-            f"        row[r] = xt[i, {pick}[r]]",
+        ``target + r`` of ``yl``, for every lane, in one loop over lanes."""
+        return [f"x_{i} = xin[{row}{i}]" for i in range(sizes[0])] + [
             "for r in range(m):",
-            f"    yl[{target}r] = y[{pick}[r]]",
+            f"    p = {pick}[r]",
+            *[f"    x_{i}[r] = xt[{i}, p]" for i in range(sizes[0])],
+            f"    yl[{target}r] = y[p]",
         ]
 
     def signature(name: str, mode: str, picked: bool) -> list[str]:

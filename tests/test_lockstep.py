@@ -219,3 +219,22 @@ def test_generated_kernels_work_where_the_cache_cannot_be_written() -> None:
         x, y, [kernels.init_params([2, 3, 1], "normal", 0)], epochs=30, activation="tanh"
     )
     assert child.stdout.strip() == here[0].loss.tobytes().hex()
+
+
+def test_generated_online_sgd_gives_the_generic_bits_in_a_full_group() -> None:
+    """Online SGD's generated pass, scoring the epoch's start as it updates, in a full
+    group: 64 runs that reach their targets at different epochs are retired and
+    swapped mid-epoch-loop, each keeping the copy of the weights that scored it; the
+    same bits as the generic passes."""
+    x, y = make_dataset("xor")
+    inits = group([2, 4, 3, 1], 64)["inits"]
+    lr = np.random.default_rng(5).choice([1.0, 3.0, 10.0], size=64).tolist()
+    targets = [(0.2, 0.24, None)[k % 3] for k in range(64)]
+    runs = dict(lr=lr, seed=list(range(64)), target_loss=targets, epochs=200)
+    kw: dict[str, Any] = {**CASES[0], "batch_size": 1}
+    generated = kernels.train_many(x, y, inits, passes="generated", **runs, **kw)
+    generic = kernels.train_many(x, y, inits, passes="generic", **runs, **kw)
+    left = sorted(o.epochs_run for o in generated)
+    assert 1 < left[0] and left[16] < 200  # all 64 active after epoch 0, fewer later
+    for a, b in zip(generated, generic, strict=True):
+        assert digest(a) == digest(b)
