@@ -271,21 +271,30 @@ lr = [0.3, 1.0, 3.0]
 """
 
 
+def start_until_a_part(cwd: Path, grid: str, out: Path) -> subprocess.Popen[str]:
+    """``sweep run grid --jobs 2`` started, returned once a runs part is on disk in ``out``."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sweep", "run", grid, "--jobs", "2", "--quiet"],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list((out / "parts").glob("runs-*.parquet")):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            pytest.fail("the sweep ended, or wrote no part within 120 s")
+        time.sleep(0.05)
+    return proc
+
+
 def test_kill_9_mid_sweep_then_resume_keeps_every_run_exactly_once(tmp_path):
     (tmp_path / "kill.toml").write_text(KILL)
     out = tmp_path / "results" / "kill"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sweep", "run", "kill.toml", "--jobs", "2", "--quiet"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_until_a_part(tmp_path, "kill.toml", out)
     try:
-        deadline = time.monotonic() + 120
-        while not list((out / "parts").glob("runs-*.parquet")):
-            assert proc.poll() is None, "the sweep ended before writing a part"
-            assert time.monotonic() < deadline, "no part written within 120 s"
-            time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()
@@ -322,19 +331,8 @@ def test_ctrl_c_mid_sweep_saves_what_finished_says_so_in_one_line_and_resumes(tm
     trains the rest, every run once."""
     (tmp_path / "ctrl-c.toml").write_text(INTERRUPT)
     out = tmp_path / "results" / "ctrl-c"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sweep", "run", "ctrl-c.toml", "--jobs", "2", "--quiet"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_until_a_part(tmp_path, "ctrl-c.toml", out)
     try:
-        deadline = time.monotonic() + 120
-        while not list((out / "parts").glob("runs-*.parquet")):
-            assert proc.poll() is None, "the sweep ended before writing a part"
-            assert time.monotonic() < deadline, "no part written within 120 s"
-            time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:
