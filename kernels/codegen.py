@@ -295,8 +295,8 @@ def passes_source(net: Net) -> str:
         return both + lines[n:] + other[n:]
 
     def scored_online() -> list[str]:
-        """Online SGD's lane-loop body, one pass per lane: the update of lane ``r``'s
-        picked sample woven with :func:`start_scored` (nets too large for :func:`online`)."""
+        """Online SGD's lane-loop body: the update of lane ``r``'s picked sample woven
+        with :func:`start_scored`, the scoring chain's lines first."""
         return weave(start_scored(), sample("online", True) + updates("online"))
 
     def fill(pick: str, row: str, target: str, by_row: bool = False) -> list[str]:
