@@ -136,7 +136,6 @@ def train_lanes(
     for s in range(n):
         order[s] = s
     mode = batch_mode(n, batch_size, opt_code)
-    full_batch = mode == FULL_BATCH
     inv_n = 1.0 / n
     active = n_runs
     t = 0
@@ -146,7 +145,7 @@ def train_lanes(
         # The whole set in order scores the weights at the start of epoch e: in full
         # batch it is the epoch's gradient; online, it goes along in the epoch's pass
         # (two independent chains for the core), from a copy of those weights.
-        if full_batch:
+        if mode == FULL_BATCH:
             grad[:, :active] = 0.0
             learn_set(theta, grad, xt, y, total, correct, inv_n, active, net, work)
         elif mode == ONLINE:
@@ -188,7 +187,7 @@ def train_lanes(
                 swap(state, r, active)
         if active == 0:
             return
-        if full_batch:
+        if mode == FULL_BATCH:
             t += 1
             step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
             continue
