@@ -35,7 +35,7 @@ def test_runs_columns_are_typed_for_pandas_and_arrow(tmp_path):
     store.write_part(tmp_path, chunk(CONFIGS))
     store.consolidate(tmp_path)
     runs = pd.read_parquet(tmp_path / "runs.parquet")
-    assert list(runs.columns) == store.RUNS_SCHEMA.names
+    assert list(runs.columns) == store.schema("runs").names
     expect = {
         "hidden_size": "Int64",
         "batch_size": "Int64",
@@ -78,13 +78,28 @@ def test_runs_columns_are_typed_for_pandas_and_arrow(tmp_path):
     assert weights.field("W").type == pa.list_(pa.float64())
 
 
+def test_files_are_zstd_with_dictionaries_for_strings_only(tmp_path):
+    tables = chunk(CONFIGS)
+    store.write_part(tmp_path / "parts_only", tables)
+    (part,) = (tmp_path / "parts_only" / "parts").glob("curves-*.parquet")
+    store.write_part(tmp_path / "consolidated", tables)
+    store.consolidate(tmp_path / "consolidated")
+    for path in (part, tmp_path / "consolidated" / "curves.parquet"):
+        group = pq.ParquetFile(path).metadata.row_group(0)
+        columns = {group.column(i).path_in_schema: group.column(i) for i in range(4)}
+        assert {c.compression for c in columns.values()} == {"ZSTD"}
+        assert columns["run_id"].has_dictionary_page
+        assert not columns["loss"].has_dictionary_page
+        assert not columns["epoch"].has_dictionary_page
+
+
 def test_an_all_failed_chunk_keeps_column_types():
     tables = store.runs_table(
         [store.run_row("x", CONFIGS[0], status="failed", seconds=0.1, error="Boom: no")]
     )
-    assert tables.schema == store.RUNS_SCHEMA
+    assert tables.schema == store.schema("runs")
     empty = store.curves_table([], [], 1)
-    assert empty.num_rows == 0 and empty.schema == store.CURVES_SCHEMA
+    assert empty.num_rows == 0 and empty.schema == store.schema("curves")
     frame = tables.to_pandas()
     assert str(frame.convergence_epoch.dtype) == "Int64" and np.isnan(frame.final_loss[0])
     assert not frame.converged[0] and frame.error[0] == "Boom: no"
@@ -127,8 +142,8 @@ def test_a_chunk_without_its_runs_part_is_invisible_and_cleaned_up(tmp_path):
     store.write_part(tmp_path, chunk(CONFIGS[:2]))
     # A chunk killed after its curves and weights parts, before its runs part.
     orphan = chunk(CONFIGS[2:])
-    store.write_table(tmp_path / "parts" / "curves-dead.parquet", orphan["curves"])
-    store.write_table(tmp_path / "parts" / "weights-dead.parquet", orphan["weights"])
+    store.write_table(tmp_path / "parts" / "curves-dead.parquet", orphan["curves"], "curves")
+    store.write_table(tmp_path / "parts" / "weights-dead.parquet", orphan["weights"], "weights")
     (tmp_path / "parts" / ".tmp-abc-runs-dead.parquet").write_bytes(b"half a file")
     ids = {run_id(c) for c in CONFIGS[:2]}
     assert set(store.read_runs(tmp_path).run_id) == ids
@@ -247,7 +262,7 @@ def test_read_runs_of_some_ids_reads_only_those(tmp_path, monkeypatch):
     wanted = [run_id(CONFIGS[3]), run_id(CONFIGS[1]), "not-a-run"]
     got = store.read_runs(tmp_path, wanted)
     assert got.run_id.tolist() == [wanted[1], wanted[0]]  # file order
-    assert list(got.columns) == store.RUNS_SCHEMA.names
+    assert list(got.columns) == store.schema("runs").names
     assert store.read_runs(tmp_path, []).empty
     keys, statuses = store.run_keys(tmp_path)
     assert sorted(keys.tolist()) == sorted(int(run_id(c), 16) for c in CONFIGS)
