@@ -30,6 +30,7 @@ Markdown tables (``--quick``: 400 runs and one repeat, to check the script runs)
 
 import argparse
 import importlib.util
+import json
 import os
 import platform
 import re
@@ -68,13 +69,16 @@ epochs = 100
 lr = [0.1, 1.0]
 """
 
+PHASES = ("kernels", "training", "consolidation")  # as the manifest records a start
 TRAINED = re.compile(r"trained ([\d,]+) runs in ([\d.]+) s")
 
 
 def run(
     grid: Path, out: Path, *args: str, env: dict[str, str] | None = None
-) -> tuple[float, float]:
-    """``(wall seconds, sweep seconds)`` of one ``python -m sweep run`` into ``out``."""
+) -> tuple[float, float, dict[str, float]]:
+    """``(wall seconds, sweep seconds, the sweep's phases)`` of one ``python -m sweep
+    run`` into ``out``; the phases are the seconds its manifest records for this start
+    (loading or compiling the kernels, training, consolidating)."""
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "sweep", "run", str(grid), "--out", str(out), *args],
@@ -89,10 +93,11 @@ def run(
     found = TRAINED.search(proc.stdout)
     if not found:
         raise RuntimeError(f"unexpected output: {proc.stdout!r}")
-    return wall, float(found.group(2))
+    phases = json.loads((out / "manifest.json").read_text())["starts"][-1]["seconds"]
+    return wall, float(found.group(2)), phases
 
 
-def best(grid: Path, work: Path, repeats: int, *args: str) -> tuple[float, float]:
+def best(grid: Path, work: Path, repeats: int, *args: str) -> tuple[float, float, dict[str, float]]:
     """The fastest of ``repeats`` runs, each into a new folder."""
     results = []
     for _ in range(repeats):
@@ -158,9 +163,12 @@ def main() -> None:
             pass
         kernel = kernel_seconds(grid, repeats)
         rows = []
+        phases = {}
         base = None
         for label, backend, jobs in cases:
-            wall, sweep = best(grid, work, repeats, "--backend", backend, "--jobs", str(jobs))
+            wall, sweep, phases[label] = best(
+                grid, work, repeats, "--backend", backend, "--jobs", str(jobs)
+            )
             base = base or sweep
             rows.append((label, jobs, wall, sweep, n_runs / sweep, base / sweep / jobs))
 
@@ -172,7 +180,7 @@ def main() -> None:
             env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
             cold = run(tiny, work / f"cold-{backend}", "--backend", backend, "--jobs", "2", env=env)
             warm = run(tiny, work / f"warm-{backend}", "--backend", backend, "--jobs", "2", env=env)
-            starts.append((backend, cold, warm))
+            starts.append((backend, cold[0], warm[0]))
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
@@ -188,10 +196,22 @@ def main() -> None:
     for label, jobs, wall, sweep, rate, eff in rows:
         cells = f"{wall:.2f} | {sweep:.2f} | {rate:,.0f} | {eff:.0%} | {wall / (kernel / 2):.2f}x"
         print(f"| {label} | {jobs} | {cells} |")
+    print(
+        "\nWhere the wall goes (the same best runs; outside = Python, imports, planning, exit):\n"
+    )
+    print("| case | outside the phases s | kernels from cache s | training s | consolidation s |")
+    print("|---|---:|---:|---:|---:|")
+    for label, _, wall, _, _, _ in rows:
+        p = phases[label]
+        outside = wall - sum(p[k] for k in PHASES)
+        cells = (
+            f"{outside:.2f} | {p['kernels']:.2f} | {p['training']:.2f} | {p['consolidation']:.2f}"
+        )
+        print(f"| {label} | {cells} |")
     print("\nStart-up of a tiny sweep (8 runs x 100 epochs, n_jobs=2), cold vs warm Numba cache:\n")
     print("| backend | cold wall s | warm wall s | compile overhead s |")
     print("|---|---:|---:|---:|")
-    for backend, (cold, _), (warm, _) in starts:
+    for backend, cold, warm in starts:
         print(f"| {backend} | {cold:.1f} | {warm:.1f} | {cold - warm:.1f} |")
 
 

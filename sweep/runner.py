@@ -455,6 +455,7 @@ def run_sweep(
             "n_chunks": None,
             "to_train": n_todo,
             "trained": 0,
+            "seconds": None,
         }
         manifest = {
             "tool": "sweep",
@@ -474,6 +475,7 @@ def run_sweep(
         }
         store.write_manifest(out_dir, manifest)
         n_chunks = 0
+        seconds = {"kernels": 0.0, "training": 0.0, "consolidation": 0.0}
         if n_todo:
             say(
                 f"{spec.name}: {n_runs:,} runs, {n_runs - n_todo:,} already in {out_dir}; "
@@ -483,11 +485,11 @@ def run_sweep(
             # The kernels these runs need, compiled here once before any worker starts.
             compiling = time.perf_counter()
             n_kernels = compile_kernels_for(cfg for _, cfg in _pending(spec, order.keys, todo))
-            seconds = time.perf_counter() - compiling
-            if seconds > COMPILE_NOTE_SECONDS:
+            seconds["kernels"] = time.perf_counter() - compiling
+            if seconds["kernels"] > COMPILE_NOTE_SECONDS:
                 say(
                     f"compiled {n_kernels} kernel{'s' if n_kernels != 1 else ''} for these nets "
-                    f"in {seconds:.0f} s (once: Numba's disk cache keeps them)"
+                    f"in {seconds['kernels']:.0f} s (once: Numba's disk cache keeps them)"
                 )
             chunks = plan_chunks(
                 _pending(spec, order.keys, todo),
@@ -496,6 +498,7 @@ def run_sweep(
                 chunk_size=spec.chunk_size,
                 record_every=spec.record_every,
             )
+            training = time.perf_counter()
             n_chunks = _train(
                 chunks,
                 out_dir=out_dir,
@@ -505,7 +508,10 @@ def run_sweep(
                 progress=progress,
                 name=spec.name,
             )
+            seconds["training"] = time.perf_counter() - training
+        consolidating = time.perf_counter()
         store.consolidate(out_dir, order=order)
+        seconds["consolidation"] = time.perf_counter() - consolidating
         keys, statuses = store.run_keys(out_dir)
         ranks = order.rank(keys)
         mine = statuses[ranks >= 0]
@@ -515,7 +521,8 @@ def run_sweep(
             failed = ranks[(ranks >= 0) & (statuses == store.STATUSES.index("failed"))]
             row = store.read_runs(out_dir, [f"{order.keys[failed.min()]:016x}"])
             first_error = f"{row.run_id.iloc[0]}: {row.error.iloc[0]}"
-        this_start.update(finished=_now(), trained=n_todo, n_chunks=n_chunks)
+        seconds = {k: round(v, 3) for k, v in seconds.items()}
+        this_start.update(finished=_now(), trained=n_todo, n_chunks=n_chunks, seconds=seconds)
         manifest.update(finished=this_start["finished"], runs={"total": n_runs, **counts})
         store.write_manifest(out_dir, manifest)
     return SweepSummary(

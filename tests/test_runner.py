@@ -109,6 +109,10 @@ def test_a_sweep_writes_every_run_once_as_training_returns_it(tmp_path):
     assert {"numpy", "numba", "pandas", "pyarrow", "joblib"} <= set(manifest["packages"])
     assert manifest["cpu_count"] >= 1 and manifest["finished"] >= manifest["started"]
     assert manifest["starts"][-1]["trained"] == 24
+    phases = manifest["starts"][-1]["seconds"]
+    assert set(phases) == {"kernels", "training", "consolidation"}
+    assert all(v > 0 for v in phases.values())
+    assert sum(phases.values()) <= summary.seconds
 
 
 def test_a_finished_sweep_trains_nothing_and_an_extension_only_the_new_runs(tmp_path):
