@@ -21,8 +21,9 @@ mode and machine and loaded from the cache afterwards, in any process.
 A module holds only the passes its batch mode calls (:data:`PASSES`; the others are
 stubs that raise): a sweep compiles what it trains with, not every way a net can
 train. Cold compile of the 2-4-4-1 lab net's module, one process each: 20.3 s with
-all four passes, 10.0 s full batch, 13.2 s mini-batch, 7.8 s online (plus ~4 s,
-once, for the functions every module shares).
+all four passes, 10.0 s full batch, 13.2 s mini-batch (before its scoring moved into
+``learn_picked``), 7.8 s online (plus ~4 s, once, for the functions every module
+shares).
 """
 
 import hashlib
@@ -56,7 +57,7 @@ Net = tuple[tuple[int, ...], int, int, int, bool, int]
 # The passes each batch mode calls; the module has only these (the others raise).
 PASSES = {
     FULL_BATCH: ("learn_set",),
-    MINI_BATCH: ("score_set", "learn_picked"),
+    MINI_BATCH: ("learn_picked",),
     ONLINE: ("sgd_online",),
 }
 
@@ -120,6 +121,18 @@ def passes_source(net: Net) -> str:
     lane's picked sample is gathered in one loop over lanes instead of one per row
     (helper, round five: mini-batches of 16 22.5-22.7 -> 22.2-22.4 ns per run and
     sample, of 4 25.0 -> 24.6).
+
+    Mini-batches score the same way (round six): ``learn_picked`` scores samples
+    ``start`` to ``stop`` in order, a group of :data:`GROUP` through the start copy
+    woven line by line with the group it learns, and the picked samples' own losses,
+    never read, are no longer summed; the separate ``score_set`` pass is gone from
+    the mini-batch module. B=16 epoch, 64 runs, A/B in one process on a shared machine:
+    2.31-2.34 -> 2.25-2.29 us per run (full batch 1.15-1.18). The passes are near the
+    core's limits rather than idle: a zmm ``vdivpd`` issues every ~9 cycles and one
+    zmm FMA per cycle (measured on this Zen 4), and score_set ran at ~60% of its FMA
+    bound, so weaving buys little beyond the pass it removes; 256-bit vectors
+    (``-force-vector-width=4``) lost everywhere (full 1.17 -> 1.39, B=16 2.29 ->
+    2.71, online 2.62 -> 3.42 us).
 
     Also tried for online SGD (helper, round five, branch ``hon``): the weights read in
     one loop (forward and deltas, the values the updates need kept in ``grad``'s rows)
@@ -245,7 +258,7 @@ def passes_source(net: Net) -> str:
         the old weights: its gradient terms or updates come after, so no weight is
         read after a store (LLVM cannot tell ``th`` from ``g`` and would reload it)."""
         lines = forward(picked)
-        if mode != "online":
+        if not picked:  # a picked sample's own loss is not wanted
             lines += scored()
         if mode == "score":
             return lines
@@ -282,22 +295,23 @@ def passes_source(net: Net) -> str:
                 lines.append(f"t_s{k} = yl[{at(k)}]")
         return lines + [line for group in zip(*each, strict=True) for line in group]
 
-    def start_scored() -> list[str]:
-        """Sample ``s`` scored, in online SGD's pass, by the copy of the epoch's start
-        weights (rows from ``n_params`` on), its locals suffixed ``_q``, its sums in the
-        rows of ``sc``."""
-        return suffixed(forward(False, n_params) + scored("sc[r]", f"sc[{LANES} + r]"), "_q")
+    def start_scored(suffix: str = "_q") -> list[str]:
+        """Sample ``s`` scored, in a pass that updates, by the copy of the epoch's start
+        weights (rows from ``n_params`` on), its locals suffixed ``suffix``, its sums in
+        the rows of ``sc``."""
+        return suffixed(forward(False, n_params) + scored("sc[r]", f"sc[{LANES} + r]"), suffix)
+
+    def group_scored() -> list[str]:
+        """:func:`start_scored` for samples ``s + k``, ``k`` < :data:`GROUP`, suffixed
+        ``_q{k}``, each line for every sample in turn (their sums in sample order)."""
+        each = [start_scored(f"_q{k}") for k in range(GROUP)]
+        return [line for group in zip(*each, strict=True) for line in group]
 
     def weave(lines: list[str], other: list[str]) -> list[str]:
         """Two independent chains line by line in turn, the longer one's rest after."""
         both = [line for pair in zip(lines, other, strict=False) for line in pair]
         n = min(len(lines), len(other))
         return both + lines[n:] + other[n:]
-
-    def scored_online() -> list[str]:
-        """Online SGD's lane-loop body: the update of lane ``r``'s picked sample woven
-        with :func:`start_scored`, the scoring chain's lines first."""
-        return weave(start_scored(), sample("online", True) + updates("online"))
 
     def fill(pick: str, row: str, target: str, by_row: bool = False) -> list[str]:
         """Lane ``r``'s sample ``pick[r]`` into rows ``row + i`` of ``xin`` and at
@@ -324,6 +338,8 @@ def passes_source(net: Net) -> str:
         """The decorator and ``def`` line: the generic pass's arguments."""
         if mode == "online":
             args = "weights, grad, xt, y, order, lr, scores, inv_n, m, net, work"
+        elif picked:
+            args = "weights, grad, xt, y, order, start, stop, scores, inv_m, m, net, work"
         else:
             grad = "" if mode == "score" else "grad, "
             samples = "order, start, stop, " if picked else ""
@@ -331,13 +347,14 @@ def passes_source(net: Net) -> str:
         return ["@njit(**JIT_OPTIONS)", f"def {name}({args}):"]
 
     def function(name: str, mode: str, picked: bool) -> str:
-        weights = "weights" if mode == "online" else "theta"
+        weights = "weights" if picked else "theta"
         head = [*signature(name, mode, picked), f"    th = {weights}.reshape(-1)"]
         if mode == "learn":
             head.append("    g = grad.reshape(-1)")
+        if picked:
+            head.append("    sc = scores.reshape(-1)")
         if mode == "online":
-            head += ["    sc = scores.reshape(-1)", "    inv_m = 1.0"]
-            head += ["    start, stop = 0, xt.shape[1]"]
+            head += ["    inv_m = 1.0", "    start, stop = 0, xt.shape[1]"]
         if picked:  # each lane's sample(s) gathered into rows (the group's own rows)
             rows = "work[4], work[5]" if mode == "online" else "work[6], work[7]"
             head += [f"    xin, yl = {rows}", "    xs = xin.reshape(-1)"]
@@ -356,23 +373,30 @@ def passes_source(net: Net) -> str:
                     f"            {line}"
                     for line in fill("pick", f"k * {sizes[0]} + ", f"k * {LANES} + ")
                 ]
+                for k in range(GROUP):  # the samples scored at the start weights
+                    head += [f"        x{i}_q{k} = xt[{i}, s + {k}]" for i in range(sizes[0])]
+                    head.append(f"        t_q{k} = y[s + {k}]")
             else:
                 for k in range(GROUP):
                     at_k = f"s + {k}" if k else "s"
                     head += [f"        x{i}_s{k} = xt[{i}, {at_k}]" for i in range(sizes[0])]
                     head.append(f"        t_s{k} = y[{at_k}]")
             head.append("        for r in range(m):")
-            head += [f"            {line}" for line in grouped(mode, picked)]
+            body = grouped(mode, picked)
+            if picked:
+                body = weave(group_scored(), body)
+            head += [f"            {line}" for line in body]
         head.append(f"    for s in range({rest}, stop):")
         if picked:
             head.append("        pick = order[s]")
             head += [f"        {line}" for line in fill("pick", "", "", mode == "online")]
-        suffix = "_q" if mode == "online" else ""  # online: sample s is the scored one
-        if mode == "online" or not picked:
-            head += [f"        x{i}{suffix} = xt[{i}, s]" for i in range(sizes[0])]
-            head.append(f"        t{suffix} = y[s]")
+        suffix = "_q" if picked else ""  # picked: sample s is the scored one
+        head += [f"        x{i}{suffix} = xt[{i}, s]" for i in range(sizes[0])]
+        head.append(f"        t{suffix} = y[s]")
         head.append("        for r in range(m):")
-        body = scored_online() if mode == "online" else sample(mode, picked) + updates(mode)
+        body = sample(mode, picked) + updates(mode)
+        if picked:
+            body = weave(start_scored(), body)
         head += [f"            {line}" for line in body]
         return "\n".join(head) + "\n"
 

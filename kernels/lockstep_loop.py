@@ -7,8 +7,8 @@ for any net.
 
 Conventions as :mod:`kernels.train`: ``loss[e]`` scores the weights at the start of
 epoch ``e`` on the whole set; full batch reuses that pass's gradient, mini-batch
-training updates after it, and online training's pass scores a copy of those weights
-as it updates; a run stops at its target (when it stops there) or
+training and online training score a copy of those weights in the passes that
+update; a run stops at its target (when it stops there) or
 at its first non-finite loss, keeping the weights that scored it. A stopped lane is
 swapped with the last active one, so the loops cover the live runs ``[0, active)``.
 """
@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 from numba.extending import register_jitable
 
-from kernels.lockstep_passes import learn_picked, learn_set, score_set, sgd_online
+from kernels.lockstep_passes import learn_picked, learn_set, sgd_online
 from kernels.mlp import layout
 from kernels.optimizers import SGD, step_lanes
 from kernels.options import JIT_OPTIONS
@@ -27,12 +27,10 @@ from kernels.rng import seed_state, shuffle_lanes
 
 LANES = 64  # runs per call: the stride of every lane array (a constant in generated code)
 GROUP = 4  # samples per iteration of the generated learning passes' loop over lanes
-PASSES_IMPORT = (
-    "from kernels.lockstep_passes import learn_picked, learn_set, score_set, sgd_online\n"
-)
+PASSES_IMPORT = "from kernels.lockstep_passes import learn_picked, learn_set, sgd_online\n"
 # How an epoch learns, which decides the passes it calls (see batch_mode).
 FULL_BATCH = 0  # learn_set: the scoring pass is the gradient, one update
-MINI_BATCH = 1  # score_set, then learn_picked and an update per mini-batch
+MINI_BATCH = 1  # learn_picked and an update per mini-batch, scoring the epoch's start
 ONLINE = 2  # sgd_online: plain SGD, an update per sample, scoring the epoch's start
 BATCH_MODES = ("full batch", "mini-batch", "online")
 
@@ -108,8 +106,8 @@ def train_lanes(
         np.zeros((GROUP * n_inputs, LANES)),  # a group of picked samples' inputs and
         np.zeros(GROUP * LANES),  # targets, a row per sample (generated passes only)
     )
-    # The weights, then (online) a copy of them at the start of the epoch: one array,
-    # so the generated online pass reads both from one base (no alias checks).
+    # The weights, then (mini-batch, online) a copy of them at the start of the epoch:
+    # one array, so the generated passes read both from one base (no alias checks).
     weights = np.zeros((2 * n_params, LANES))
     theta, start = weights[:n_params], weights[n_params:]
     theta[:, :n_runs] = theta_in
@@ -143,20 +141,30 @@ def train_lanes(
         total[:active] = 0.0
         correct[:active] = 0.0
         # The whole set in order scores the weights at the start of epoch e: in full
-        # batch it is the epoch's gradient; online, it goes along in the epoch's pass
-        # (two independent chains for the core), from a copy of those weights.
+        # batch it is the epoch's gradient; else it goes along in the passes that
+        # update (independent chains for the core), from a copy of those weights, each
+        # batch's samples in order with the batch.
         if mode == FULL_BATCH:
             grad[:, :active] = 0.0
             learn_set(theta, grad, xt, y, total, correct, inv_n, active, net, work)
-        elif mode == ONLINE:
+        else:
             if shuffle_batches:
                 shuffle_lanes(order, state, picks, active)
             start[:, :active] = theta[:, :active]
+        if mode == ONLINE:
             sgd_online(weights, grad, xt, y, order, lr, scores, inv_n, active, net, work)
             t += n
-        else:
-            score_set(theta, xt, y, total, correct, inv_n, active, net, work)
-        scored = start if mode == ONLINE else theta
+        elif mode == MINI_BATCH:
+            for first in range(0, n, batch_size):
+                m = min(batch_size, n - first)
+                grad[:, :active] = 0.0
+                stop = first + m
+                learn_picked(
+                    weights, grad, xt, y, order, first, stop, scores, 1.0 / m, active, net, work
+                )
+                t += 1
+                step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
+        scored = theta if mode == FULL_BATCH else start
         # Record, then retire the lanes that stop here (from the last down, each
         # replaced by the last active lane, which has been looked at already).
         for r in range(active - 1, -1, -1):
@@ -188,20 +196,6 @@ def train_lanes(
         if active == 0:
             return
         if mode == FULL_BATCH:
-            t += 1
-            step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
-            continue
-        if mode == ONLINE:
-            continue
-        if shuffle_batches:
-            shuffle_lanes(order, state, picks, active)
-        for first in range(0, n, batch_size):
-            m = min(batch_size, n - first)
-            grad[:, :active] = 0.0
-            stop = first + m
-            learn_picked(
-                theta, grad, xt, y, order, first, stop, total, correct, 1.0 / m, active, net, work
-            )
             t += 1
             step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
     for r in range(active):

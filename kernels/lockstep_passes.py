@@ -3,7 +3,8 @@
 Every array has a row per parameter or neuron and a column (lane) per run; every
 innermost loop runs over the lanes ``[0, m)``. :func:`score` and :func:`learn` take
 one sample; :func:`score_set`, :func:`learn_set` and :func:`learn_picked`, what
-:mod:`kernels.lockstep_loop` calls, take a pass's samples. :mod:`kernels.codegen`
+:mod:`kernels.lockstep_loop` calls, take a pass's samples (:func:`learn_picked`
+and :func:`sgd_online` score the epoch's start weights as they go). :mod:`kernels.codegen`
 replaces those three, for one net and one choice of activation and loss, by
 straight-line code that keeps a lane's neurons in registers (benchmarks/README.md,
 "Many runs in lockstep"); these are the version for any net, and the reference the
@@ -351,7 +352,7 @@ def learn_set(
 
 
 @njit(**JIT_OPTIONS)
-def learn_picked(
+def learn_each(
     theta: np.ndarray,
     grad: np.ndarray,
     xt: np.ndarray,
@@ -366,11 +367,58 @@ def learn_picked(
     net: tuple,  # type: ignore[type-arg]
     work: tuple,  # type: ignore[type-arg]
 ) -> None:
-    """Samples ``order[start:stop, r]`` through :func:`learn`, lane ``r`` its own: a mini-batch."""
+    """Samples ``order[start:stop, r]`` through :func:`learn`, lane ``r`` its own."""
     xin, yl = work[4], work[5]
     for s in range(start, stop):
         _picked_in_lanes(xt, y, order[s], xin, yl, m)
         learn(theta, grad, xin, yl, total, correct, inv_m, m, net, work)
+
+
+@njit(**JIT_OPTIONS)
+def learn_picked(
+    weights: np.ndarray,
+    grad: np.ndarray,
+    xt: np.ndarray,
+    y: np.ndarray,
+    order: np.ndarray,
+    start: int,
+    stop: int,
+    scores: np.ndarray,
+    inv_m: float,
+    m: int,
+    net: tuple,  # type: ignore[type-arg]
+    work: tuple,  # type: ignore[type-arg]
+) -> None:
+    """A mini-batch, scored: ``weights`` holds theta's rows, then a copy of them from the
+    epoch's start, which scores samples ``start`` to ``stop`` in order into ``scores``
+    (total, correct); samples ``order[start:stop, r]`` (lane ``r`` its own) add their
+    gradient of theta to ``grad``.
+
+    The batches of an epoch score the whole set in order, the sums in the order
+    :func:`score_set` adds them (the same bits); the generated version weaves the
+    scoring into the learning pass.
+    """
+    n_params = weights.shape[0] // 2
+    xin, yl = work[4], work[5]
+    for s in range(start, stop):
+        _sample_in_lanes(xt, y, s, xin, yl, m)
+        score(weights[n_params:], xin, yl, scores[0], scores[1], inv_m, m, net, work)
+    unused = np.zeros((2, scores.shape[1]))  # the picked samples' own losses, not wanted
+    learn_each(
+        weights[:n_params],
+        grad,
+        xt,
+        y,
+        order,
+        start,
+        stop,
+        unused[0],
+        unused[1],
+        inv_m,
+        m,
+        net,
+        work,
+    )
 
 
 @njit(**JIT_OPTIONS)
@@ -391,7 +439,7 @@ def sgd_online(
     from the epoch's start, which :func:`score_set` scores into ``scores`` (total,
     correct); then per sample ``order[s, r]``, its gradient and the update of theta.
 
-    What batches of one sample through :func:`learn_picked` and
+    What batches of one sample through :func:`learn_each` and
     :func:`kernels.optimizers.step_lanes` do (the same bits); the generated version
     updates each parameter as soon as its gradient is known, without storing the
     gradient, and scores sample ``s`` in the same iteration.
@@ -402,5 +450,5 @@ def sgd_online(
     unused = np.zeros((2, scores.shape[1]))  # the updates' own losses, not wanted
     for s in range(xt.shape[1]):
         grad[:, :m] = 0.0
-        learn_picked(theta, grad, xt, y, order, s, s + 1, unused[0], unused[1], 1.0, m, net, work)
+        learn_each(theta, grad, xt, y, order, s, s + 1, unused[0], unused[1], 1.0, m, net, work)
         sgd_lanes(theta, grad, lr, m)
