@@ -238,3 +238,29 @@ def test_generated_online_sgd_gives_the_generic_bits_in_a_full_group() -> None:
     assert 1 < left[0] and left[16] < 200  # all 64 active after epoch 0, fewer later
     for a, b in zip(generated, generic, strict=True):
         assert digest(a) == digest(b)
+
+
+def test_online_sgd_has_no_compiled_copy_of_its_own(tmp_path: Path) -> None:
+    """The generated online pass is inlined into the training loop, never compiled
+    alone: a copy of its own is not vectorised, and in the process that compiled it
+    the loop's call went to that copy (online training 4x slower there than from the
+    disk cache). In a process compiling from an empty cache, its dispatcher holds no
+    compiled signature after training; mini-batch passes stay compiled on their own."""
+    code = (
+        "import kernels\n"
+        "from kernels import codegen\n"
+        "from kernels.lockstep_loop import ONLINE\n"
+        "from sweep.datasets import make_dataset\n"
+        "x, y = make_dataset('linear')\n"
+        "inits = [kernels.init_params([2, 4, 4, 1], 'normal', s) for s in range(3)]\n"
+        "kernels.train_many(x, y, inits, lr=0.1, epochs=3, batch_size=1)\n"
+        "module = codegen.kernel_for(((2, 4, 4, 1), 0, 0, 0, True, ONLINE))\n"
+        "print(len(module.train_lanes.signatures), len(module.sgd_online.signatures))\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    child = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.split() == ["1", "0"]
+    assert "inline" not in codegen.passes_source(((2, 4, 4, 1), 0, 0, 0, True, MINI_BATCH))
