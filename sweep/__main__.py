@@ -7,10 +7,9 @@ Two settings for a process that only runs the tool, made before NumPy and Numba 
   is its joblib workers, and each BLAS library loaded spins up a thread pool that
   busy-waits next to them (numpy's OpenBLAS, and SciPy's when Numba finds it).
 - No garbage collection while the tool's modules import (for ``run``, the runner's
-  pyarrow and joblib too), then those objects frozen (:func:`gc.freeze`): later
-  collections, and the one at exit, skip the objects of NumPy, Numba and pyarrow
-  instead of walking them again. (pandas loads later, while the workers train: see
-  :func:`sweep.store.schema`.)
+  pandas and pyarrow too), then those objects frozen (:func:`gc.freeze`): later
+  collections, and the one at exit, skip the ~200,000 objects of NumPy, Numba, pandas
+  and pyarrow instead of walking them again.
 
 Start-up and exit of a sweep of the lab net (imports, loading its kernel from the
 cache, exit), CPU seconds: 1.25 before, 0.70 with both (0.85 freezing before the
@@ -41,7 +40,7 @@ def run() -> int:
     try:
         return main()
     finally:
-        gc.freeze()  # the collection at exit skips what loaded since (pandas, for run)
+        gc.freeze()  # the collection at exit skips what the command made, too
 
 
 if __name__ == "__main__":

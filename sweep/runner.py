@@ -19,7 +19,6 @@ and threads share one already-compiled process; see ``benchmarks/sweep_throughpu
 """
 
 import contextlib
-import gc
 import itertools
 import math
 import os
@@ -601,16 +600,6 @@ def _train(
         results = Parallel(return_as="generator_unordered", batch_size=1)(
             delayed(train_chunk)(chunk, record_every) for chunk in chunks
         )
-        # The workers train now: build the tables' schemas (pandas' import) meanwhile,
-        # with the collector paused: the import's new objects made it run 0.02 s more.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            for kind in store.KINDS:
-                store.schema(kind)
-        finally:
-            if collecting:
-                gc.enable()
         for tables in results:
             n_chunks += 1
             writer.add(tables)

@@ -22,10 +22,7 @@ Columns are typed by explicit Arrow schemas, with pandas metadata so that a plai
 ``hidden_size`` and ``convergence_epoch``; DuckDB and Polars read the same files.
 """
 
-from __future__ import annotations
-
 import contextlib
-import functools
 import hashlib
 import json
 import os
@@ -34,18 +31,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sweep.config import FIELDS, RunConfig
 from sweep.errors import UserError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 KINDS = ("runs", "curves", "weights")
 PARTS = "parts"
@@ -117,37 +112,33 @@ _WEIGHTS_COLUMNS: list[tuple[str, pa.DataType, bool]] = [
 ]
 
 
-_COLUMNS = {"runs": _RUNS_COLUMNS, "curves": _CURVES_COLUMNS, "weights": _WEIGHTS_COLUMNS}
-
-
-@functools.cache
-def schema(kind: str) -> pa.Schema:
-    """The Arrow schema of ``kind``'s files (runs, curves or weights), with pandas
-    metadata (nullable ints as ``Int64``).
+def _schema(columns: list[tuple[str, pa.DataType, bool]]) -> pa.Schema:
+    """The Arrow schema of ``columns`` with pandas metadata (nullable ints as ``Int64``).
 
     The metadata is what pandas reads to restore ``Int64`` for an integer column that
-    may hold nulls, even in a file where it happens to hold none. Built on first use,
-    because it takes pandas: a sweep builds it after its workers have started (see
-    :func:`sweep.runner.run_sweep`), so pandas' import (0.11 s) is not start-up.
+    may hold nulls, even in a file where it happens to hold none.
     """
-    import pandas as pd
-
-    columns = _COLUMNS[kind]
-    arrow = pa.schema([pa.field(name, type_, nullable=null) for name, type_, null in columns])
+    schema = pa.schema([pa.field(name, kind, nullable=null) for name, kind, null in columns])
     empty: dict[str, pd.Series] = {}
-    for name, type_, null in columns:
-        if pa.types.is_integer(type_):
+    for name, kind, null in columns:
+        if pa.types.is_integer(kind):
             dtype: Any = "Int64" if null else "int64"
-        elif pa.types.is_floating(type_):
+        elif pa.types.is_floating(kind):
             dtype = "float64"
-        elif pa.types.is_boolean(type_):
+        elif pa.types.is_boolean(kind):
             dtype = "bool"
-        elif pa.types.is_string(type_):
+        elif pa.types.is_string(kind):
             dtype = "str"
         else:
             dtype = object
         empty[name] = pd.Series([], dtype=dtype)
-    return pa.Table.from_pandas(pd.DataFrame(empty), schema=arrow, preserve_index=False).schema
+    return pa.Table.from_pandas(pd.DataFrame(empty), schema=schema, preserve_index=False).schema
+
+
+RUNS_SCHEMA = _schema(_RUNS_COLUMNS)
+CURVES_SCHEMA = _schema(_CURVES_COLUMNS)
+WEIGHTS_SCHEMA = _schema(_WEIGHTS_COLUMNS)
+SCHEMAS = {"runs": RUNS_SCHEMA, "curves": CURVES_SCHEMA, "weights": WEIGHTS_SCHEMA}
 
 
 # --------------------------------------------------------------------------- building tables
@@ -191,8 +182,8 @@ def run_row(
 
 
 def runs_table(rows: list[dict[str, Any]]) -> pa.Table:
-    """Rows from :func:`run_row` as a table of ``schema("runs")``."""
-    return pa.Table.from_pylist(rows, schema=schema("runs"))
+    """Rows from :func:`run_row` as a table of :data:`RUNS_SCHEMA`."""
+    return pa.Table.from_pylist(rows, schema=RUNS_SCHEMA)
 
 
 def recorded_epochs(epochs_run: int, every: int) -> np.ndarray:
@@ -215,14 +206,14 @@ def curves_table(
     """Long-format curves: for each run its ``(loss, accuracy)`` arrays, every k-th epoch."""
     epochs = [recorded_epochs(len(loss), every) for loss, _ in curves]
     if not epochs:
-        return schema("curves").empty_table()
+        return CURVES_SCHEMA.empty_table()
     columns = [
         _repeat_ids(run_ids, [len(e) for e in epochs]),
         pa.array(np.concatenate(epochs), pa.int64()),
         pa.array(np.concatenate([loss[e] for (loss, _), e in zip(curves, epochs, strict=True)])),
         pa.array(np.concatenate([acc[e] for (_, acc), e in zip(curves, epochs, strict=True)])),
     ]
-    return pa.Table.from_arrays(columns, schema=schema("curves"))
+    return pa.Table.from_arrays(columns, schema=CURVES_SCHEMA)
 
 
 def _list_array(arrays: list[np.ndarray]) -> pa.Array:
@@ -249,7 +240,7 @@ def weights_table(run_ids: list[str], weights: list[tuple[Params, Params]]) -> p
                 w_list.append(np.asarray(w))
                 b_list.append(np.asarray(b))
     if not ids:
-        return schema("weights").empty_table()
+        return WEIGHTS_SCHEMA.empty_table()
     columns = [
         pa.array(ids, pa.string()),
         pa.array(stages, pa.string()),
@@ -259,7 +250,7 @@ def weights_table(run_ids: list[str], weights: list[tuple[Params, Params]]) -> p
         _list_array(w_list),
         _list_array(b_list),
     ]
-    return pa.Table.from_arrays(columns, schema=schema("weights"))
+    return pa.Table.from_arrays(columns, schema=WEIGHTS_SCHEMA)
 
 
 # --------------------------------------------------------------------------- writing
@@ -291,16 +282,16 @@ def _write_atomic(path: Path, write: Any) -> None:
     _fsync_dir(path.parent)
 
 
-@functools.cache
 def write_options(kind: str) -> dict[str, Any]:
     """pyarrow's Parquet writer options for ``kind``'s files: zstd, and dictionaries
     for the string columns only.
 
     pyarrow's defaults (snappy, a dictionary tried on every column, then dropped for
     the floats) wrote the throughput sweep's curves (202,000 rows) in 19.3 ms, 2.02 MB;
-    these in 8.7 ms, 1.64 MB (weights: 7.1 ms, 0.95 MB against 4.8 ms, 0.68 MB).
+    these in 8.7 ms, 1.64 MB (weights: 7.1 ms, 0.95 MB against 4.8 ms, 0.68 MB); its
+    consolidation took 71 ms instead of 133.
     """
-    strings = [f.name for f in schema(kind) if pa.types.is_string(f.type)]
+    strings = [f.name for f in SCHEMAS[kind] if pa.types.is_string(f.type)]
     return {"compression": "zstd", "use_dictionary": strings}
 
 
@@ -324,8 +315,8 @@ def write_part(sweep_dir: Path, tables: dict[str, pa.Table]) -> str:
     key = uuid.uuid4().hex
     for kind in ("curves", "weights", "runs"):
         table = tables[kind]
-        if table.schema != schema(kind):
-            table = table.cast(schema(kind))
+        if table.schema != SCHEMAS[kind]:
+            table = table.cast(SCHEMAS[kind])
         write_table(parts / f"{kind}-{key}.parquet", table, kind)
     return key
 
@@ -374,9 +365,9 @@ def _read(path: Path, kind: str, columns: list[str] | None = None, **kwargs: Any
         table = pq.read_table(path, columns=columns, **kwargs)
     except FileNotFoundError:
         # A part consolidated (and removed) by another reader's sweep in between.
-        full = schema(kind)
-        names = columns or full.names
-        return pa.schema([full.field(n) for n in names]).empty_table()
+        schema = SCHEMAS[kind]
+        names = columns or schema.names
+        return pa.schema([schema.field(n) for n in names]).empty_table()
     except (OSError, pa.ArrowInvalid) as e:
         raise UserError(f"{path}: not a readable Parquet file ({e}); move it out of the way") from e
     return table
@@ -439,7 +430,7 @@ class RunOrder:
         self._sorted = self.keys[self._sorter]
 
     @classmethod
-    def of(cls, run_ids: RunOrder | Iterable[str]) -> RunOrder:
+    def of(cls, run_ids: "RunOrder | Iterable[str]") -> "RunOrder":
         """``run_ids`` as a RunOrder (itself if it is one)."""
         return run_ids if isinstance(run_ids, RunOrder) else cls(id_keys(run_ids))
 
@@ -478,9 +469,9 @@ def _iter_batches(
     path: Path, kind: str, columns: list[str] | None = None, batch_rows: int = BATCH_ROWS
 ) -> Iterator[pa.RecordBatch]:
     """The batches of one file (none if it was removed meanwhile), cast to the schema."""
-    wanted = schema(kind)
+    schema = SCHEMAS[kind]
     if columns is not None:
-        wanted = pa.schema([wanted.field(n) for n in columns])
+        schema = pa.schema([schema.field(n) for n in columns])
     try:
         file = pq.ParquetFile(path)
     except FileNotFoundError:  # a part consolidated (and removed) by another sweep
@@ -490,7 +481,7 @@ def _iter_batches(
     with file:
         for batch in file.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
             if batch.num_rows:
-                yield batch.cast(wanted)
+                yield batch.cast(schema)
 
 
 @dataclass(frozen=True)
@@ -549,19 +540,18 @@ def _runs_arrow(
     ``only`` when given (filtered a batch at a time, so a few runs of a big sweep cost
     little)."""
     wanted = None if columns is None else list(dict.fromkeys(["run_id", "status", *columns]))
-    full = schema("runs")
-    target = full if wanted is None else pa.schema([full.field(n) for n in wanted])
+    schema = RUNS_SCHEMA if wanted is None else pa.schema([RUNS_SCHEMA.field(n) for n in wanted])
     batches = []
     for path in _sources(sweep_dir, "runs"):
         if only is None:
             table = _read(path, "runs", wanted)
-            batches += table.cast(target).to_batches()
+            batches += table.cast(schema).to_batches()
             continue
         for batch in _iter_batches(path, "runs", wanted, SORT_ROWS):
             found, _ = _member(only, id_keys(batch.column("run_id")))
             if found.any():
                 batches.append(batch.filter(pa.array(found)))
-    table = pa.Table.from_batches(batches, schema=target)
+    table = pa.Table.from_batches(batches, schema=schema)
     table = _dedupe_runs(table)
     return table if columns is None else table.select(columns)
 
@@ -591,7 +581,7 @@ def read_runs(sweep_dir: str | Path, run_ids: Iterable[str] | None = None) -> pd
 
     Returns
     -------
-    DataFrame with the columns of ``schema("runs")`` (empty, but typed, when no run
+    DataFrame with the columns of :data:`RUNS_SCHEMA` (empty, but typed, when no run
     has finished yet).
     """
     only = None if run_ids is None else np.unique(id_keys(run_ids))
@@ -663,7 +653,7 @@ def _read_keyed(sweep_dir: str | Path, kind: str, run_ids: Iterable[str] | None)
     if run_ids is not None:
         allowed = np.intersect1d(allowed, id_keys(run_ids))
     batches = list(_iter_keyed(sweep_dir, kind, allowed))
-    return pa.Table.from_batches(batches, schema=schema(kind)).to_pandas()
+    return pa.Table.from_batches(batches, schema=SCHEMAS[kind]).to_pandas()
 
 
 def read_curves(sweep_dir: str | Path, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
@@ -738,7 +728,7 @@ def _write_runs_sorted(f: Any, scan: _RunsScan, order: RunOrder | None) -> None:
         cuts = np.sort(kept_values)[::SORT_ROWS]
         bounds = [*cuts.tolist(), np.iinfo(np.int64).max]
     starts = np.cumsum([0, *scan.rows])
-    with pq.ParquetWriter(f, schema("runs"), **write_options("runs")) as writer:
+    with pq.ParquetWriter(f, RUNS_SCHEMA, **write_options("runs")) as writer:
         for low, high in zip(bounds[:-1], bounds[1:], strict=True):
             wanted = scan.keep & (value >= low) & (value < high)
             pieces, piece_values = [], []
@@ -761,7 +751,7 @@ def _write_runs_sorted(f: Any, scan: _RunsScan, order: RunOrder | None) -> None:
                         pieces.append(piece)
                         piece_values.append(value[rows][mask])
             if pieces:
-                table = pa.Table.from_batches(pieces, schema=schema("runs"))
+                table = pa.Table.from_batches(pieces, schema=RUNS_SCHEMA)
                 sort = np.argsort(np.concatenate(piece_values), kind="stable")
                 writer.write_table(table.take(pa.array(sort)))
 
@@ -789,7 +779,7 @@ def consolidate(sweep_dir: str | Path, *, order: RunOrder | Iterable[str] | None
     for kind in ("curves", "weights"):
 
         def write(f: Any, kind: str = kind) -> None:
-            with pq.ParquetWriter(f, schema(kind), **write_options(kind)) as writer:
+            with pq.ParquetWriter(f, SCHEMAS[kind], **write_options(kind)) as writer:
                 _write_grouped(writer, _iter_keyed(sweep_dir, kind, finished))
 
         _write_atomic(sweep_dir / f"{kind}.parquet", write)

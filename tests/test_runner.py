@@ -433,18 +433,3 @@ def test_the_command_line_has_arrow_allocate_with_malloc(tmp_path):
     env["ARROW_DEFAULT_MEMORY_POOL"] = "mimalloc"
     chosen = subprocess.run(run, env=env, cwd=cwd, capture_output=True, text=True, check=True)
     assert chosen.stdout.splitlines()[-1] == "mimalloc"
-
-
-def test_the_runner_loads_without_pandas():
-    """pandas' import (0.11 s) waits until the workers train: the tables' schemas are
-    built then, and nothing a sweep loads before them (the runner, the command line
-    with analysis's subcommands) imports it."""
-    grid = Path(__file__).parent.parent / "grids" / "lr.toml"
-    code = (
-        "import sys, sweep.runner; from sweep.cli import main; "
-        f"main(['validate', {str(grid)!r}]); print('pandas' in sys.modules)"
-    )
-    cwd = Path(__file__).parent.parent
-    run = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.split()[-1] == "False"

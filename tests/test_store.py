@@ -35,7 +35,7 @@ def test_runs_columns_are_typed_for_pandas_and_arrow(tmp_path):
     store.write_part(tmp_path, chunk(CONFIGS))
     store.consolidate(tmp_path)
     runs = pd.read_parquet(tmp_path / "runs.parquet")
-    assert list(runs.columns) == store.schema("runs").names
+    assert list(runs.columns) == store.RUNS_SCHEMA.names
     expect = {
         "hidden_size": "Int64",
         "batch_size": "Int64",
@@ -97,9 +97,9 @@ def test_an_all_failed_chunk_keeps_column_types():
     tables = store.runs_table(
         [store.run_row("x", CONFIGS[0], status="failed", seconds=0.1, error="Boom: no")]
     )
-    assert tables.schema == store.schema("runs")
+    assert tables.schema == store.RUNS_SCHEMA
     empty = store.curves_table([], [], 1)
-    assert empty.num_rows == 0 and empty.schema == store.schema("curves")
+    assert empty.num_rows == 0 and empty.schema == store.CURVES_SCHEMA
     frame = tables.to_pandas()
     assert str(frame.convergence_epoch.dtype) == "Int64" and np.isnan(frame.final_loss[0])
     assert not frame.converged[0] and frame.error[0] == "Boom: no"
@@ -262,7 +262,7 @@ def test_read_runs_of_some_ids_reads_only_those(tmp_path, monkeypatch):
     wanted = [run_id(CONFIGS[3]), run_id(CONFIGS[1]), "not-a-run"]
     got = store.read_runs(tmp_path, wanted)
     assert got.run_id.tolist() == [wanted[1], wanted[0]]  # file order
-    assert list(got.columns) == store.schema("runs").names
+    assert list(got.columns) == store.RUNS_SCHEMA.names
     assert store.read_runs(tmp_path, []).empty
     keys, statuses = store.run_keys(tmp_path)
     assert sorted(keys.tolist()) == sorted(int(run_id(c), 16) for c in CONFIGS)
