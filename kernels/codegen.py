@@ -342,8 +342,7 @@ def passes_source(net: Net) -> str:
             args = "weights, grad, xt, y, order, start, stop, scores, inv_m, m, net, work"
         else:
             grad = "" if mode == "score" else "grad, "
-            samples = "order, start, stop, " if picked else ""
-            args = f"theta, {grad}xt, y, {samples}total, correct, inv_m, m, net, work"
+            args = f"theta, {grad}xt, y, total, correct, inv_m, m, net, work"
         return ["@njit(**JIT_OPTIONS)", f"def {name}({args}):"]
 
     def function(name: str, mode: str, picked: bool) -> str:
