@@ -10,7 +10,10 @@ the sweep's own time (from warm-up to consolidated files), ``wall s`` the comman
 Cases: n_jobs=1 (joblib runs in-process, whatever the backend), n_jobs=2 with the
 threading backend (the kernels release the GIL) and with loky (worker processes), and
 the Dask backend on a local cluster of 2 single-threaded workers when dask is installed.
-Parallel efficiency is the speed-up over n_jobs=1 divided by 2.
+Parallel efficiency is the speed-up over n_jobs=1 divided by 2. Where each case's
+best run spent its wall comes from the seconds its manifest records for the start
+(loading the kernels, training, consolidating); the rest is Python, the imports,
+planning and exit.
 
 The yardstick is the grid's pure kernel time: the same runs through
 ``kernels.train_many`` in groups of 64 lanes in one warm process (best of ``repeats``),
