@@ -105,6 +105,7 @@ def train_lanes(
         np.zeros(LANES),
         np.zeros((GROUP * n_inputs, LANES)),  # a group of picked samples' inputs and
         np.zeros(GROUP * LANES),  # targets, a row per sample (generated passes only)
+        np.zeros((2, LANES)),  # sums the generic passes make and nothing reads
     )
     # The weights, then (mini-batch, online) a copy of them at the start of the epoch:
     # one array, so the generated passes read both from one base (no alias checks).

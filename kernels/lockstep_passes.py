@@ -258,8 +258,9 @@ def score(
     its loss and hit added to ``total``/``correct``, its output delta in ``work``.
 
     ``net`` is ``(sizes, woff, boff, roff, hidden_code, out_code, loss_code, use_bias)``,
-    ``work`` the scratch ``(z, a, delta, bits, xin, yl, ...)`` (the rest is the
-    generated passes' rows for a group of samples; ``xin`` must keep one row per input).
+    ``work`` the scratch ``(z, a, delta, bits, xin, yl, ...)`` (then the generated
+    passes' rows for a group of samples, and two rows for sums nothing reads; ``xin``
+    must keep one row per input).
     """
     sizes, woff, boff, roff, hidden_code, out_code, loss_code, _ = net
     z, a, delta, bits = work[0], work[1], work[2], work[3]
@@ -403,7 +404,7 @@ def learn_picked(
     for s in range(start, stop):
         _sample_in_lanes(xt, y, s, xin, yl, m)
         score(weights[n_params:], xin, yl, scores[0], scores[1], inv_m, m, net, work)
-    unused = np.zeros((2, scores.shape[1]))  # the picked samples' own losses, not wanted
+    unused = work[8]  # the picked samples' own losses, not wanted
     learn_each(
         weights[:n_params],
         grad,
@@ -447,7 +448,7 @@ def sgd_online(
     n_params = weights.shape[0] // 2
     theta = weights[:n_params]
     score_set(weights[n_params:], xt, y, scores[0], scores[1], inv_n, m, net, work)
-    unused = np.zeros((2, scores.shape[1]))  # the updates' own losses, not wanted
+    unused = work[8]  # the updates' own losses, not wanted
     for s in range(xt.shape[1]):
         grad[:, :m] = 0.0
         learn_each(theta, grad, xt, y, order, s, s + 1, unused[0], unused[1], 1.0, m, net, work)
