@@ -18,6 +18,9 @@ from sweep.errors import SweepAborted, UserError
 from sweep.grid import BACKENDS, GridError, SweepSpec, describe, load_grid
 
 RESULTS = Path("results")
+# The tool's own commands: their parser leaves out analysis's, whose modules load
+# pandas, 0.14 s of start-up that ``run`` (see sweep.store) and ``validate`` never need.
+SWEEP_COMMANDS = ("run", "validate")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,8 +98,9 @@ def _run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``sweep`` parser: ``run`` and ``validate``, plus analysis's commands if present."""
+def build_parser(*, analysis: bool = True) -> argparse.ArgumentParser:
+    """The ``sweep`` parser: ``run`` and ``validate``, plus analysis's commands if
+    present and ``analysis`` is true."""
     parser = _Parser(
         prog="sweep",
         description="Hyperparameter sweeps of the backpropagation lab: run a grid file, "
@@ -143,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("grid", type=Path, metavar="GRID", help="the grid TOML file")
     validate.set_defaults(func=_validate)
 
+    if not analysis:
+        return parser
     try:
         from analysis import commands as analysis_commands
     except ImportError as e:
@@ -171,7 +177,9 @@ def arrow_uses_malloc() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand; its exit status (2 for a user's mistake)."""
     arrow_uses_malloc()
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    ours = bool(argv) and argv[0] in SWEEP_COMMANDS
+    args = build_parser(analysis=not ours).parse_args(argv)
     try:
         return int(args.func(args))
     except (UserError, GridError) as e:

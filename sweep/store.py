@@ -20,27 +20,39 @@ retried run replaces its failure), so a sweep killed at any moment reads back wh
 Columns are typed by explicit Arrow schemas, with pandas metadata so that a plain
 ``pd.read_parquet`` gives nullable ``Int64`` for ``batch_size``, ``n``,
 ``hidden_size`` and ``convergence_epoch``; DuckDB and Polars read the same files.
+
+Writing and consolidating never import pandas (only the ``read_*`` functions that
+return frames do): pyarrow imports it the first time ``pa.array``, ``to_numpy`` or a
+Python scalar in a compute call meets it, to check for pandas objects, and that import
+was 0.14 s of a sweep's start-up, a tenth of a warm ``python -m sweep run`` of a
+small grid. So this module builds its arrays from numpy buffers (:func:`_numbers`,
+:func:`_strings`, :func:`_lists`) and reads them back the same way (:func:`_values`).
 """
+
+from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sweep.config import FIELDS, RunConfig
 from sweep.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KINDS = ("runs", "curves", "weights")
 PARTS = "parts"
@@ -112,33 +124,154 @@ _WEIGHTS_COLUMNS: list[tuple[str, pa.DataType, bool]] = [
 ]
 
 
+# pandas' names of the Arrow types in the schemas (its "logical" types).
+_PANDAS_TYPES = {
+    pa.string(): "unicode",
+    pa.bool_(): "bool",
+    pa.int64(): "int64",
+    pa.float64(): "float64",
+}
+
+
+def _pandas_column(name: str, kind: pa.DataType, nullable: bool) -> dict[str, Any]:
+    """What ``pa.Table.from_pandas`` records of one column (a nullable integer column as
+    pandas' ``Int64``, strings and lists as ``object``, as pandas 2 writes them and
+    pandas 3 reads them)."""
+    if pa.types.is_list(kind):
+        logical = f"list[{_PANDAS_TYPES[kind.value_type]}]"
+    else:
+        logical = _PANDAS_TYPES[kind]
+    if pa.types.is_integer(kind) and nullable:
+        numpy_type = "Int64"
+    elif pa.types.is_string(kind) or pa.types.is_list(kind):
+        numpy_type = "object"
+    else:
+        numpy_type = logical
+    return {
+        "name": name,
+        "field_name": name,
+        "pandas_type": logical,
+        "numpy_type": numpy_type,
+        "metadata": None,
+    }
+
+
 def _schema(columns: list[tuple[str, pa.DataType, bool]]) -> pa.Schema:
     """The Arrow schema of ``columns`` with pandas metadata (nullable ints as ``Int64``).
 
     The metadata is what pandas reads to restore ``Int64`` for an integer column that
-    may hold nulls, even in a file where it happens to hold none.
+    may hold nulls, even in a file where it happens to hold none. It is what
+    ``pa.Table.from_pandas`` writes for these columns (a test holds it to that), built
+    here without importing pandas.
     """
-    schema = pa.schema([pa.field(name, kind, nullable=null) for name, kind, null in columns])
-    empty: dict[str, pd.Series] = {}
-    for name, kind, null in columns:
-        if pa.types.is_integer(kind):
-            dtype: Any = "Int64" if null else "int64"
-        elif pa.types.is_floating(kind):
-            dtype = "float64"
-        elif pa.types.is_boolean(kind):
-            dtype = "bool"
-        elif pa.types.is_string(kind):
-            dtype = "str"
-        else:
-            dtype = object
-        empty[name] = pd.Series([], dtype=dtype)
-    return pa.Table.from_pandas(pd.DataFrame(empty), schema=schema, preserve_index=False).schema
+    try:
+        pandas_version = metadata.version("pandas")
+    except metadata.PackageNotFoundError:  # pragma: no cover - pandas is a dependency
+        pandas_version = "unknown"
+    described = {
+        "index_columns": [],
+        "column_indexes": [],
+        "columns": [_pandas_column(name, kind, null) for name, kind, null in columns],
+        "attributes": {},
+        "creator": {"library": "pyarrow", "version": pa.__version__},
+        "pandas_version": pandas_version,
+    }
+    fields_ = [pa.field(name, kind, nullable=null) for name, kind, null in columns]
+    return pa.schema(fields_, metadata={"pandas": json.dumps(described)})
 
 
 RUNS_SCHEMA = _schema(_RUNS_COLUMNS)
 CURVES_SCHEMA = _schema(_CURVES_COLUMNS)
 WEIGHTS_SCHEMA = _schema(_WEIGHTS_COLUMNS)
 SCHEMAS = {"runs": RUNS_SCHEMA, "curves": CURVES_SCHEMA, "weights": WEIGHTS_SCHEMA}
+
+
+# --------------------------------------------------------------------------- Arrow arrays
+# From numpy buffers and back, not through pa.array or to_numpy (see the module's
+# docstring: those import pandas).
+
+_NUMPY_TYPES = {pa.int32(): np.int32, pa.int64(): np.int64, pa.float64(): np.float64}
+
+
+def _validity(valid: np.ndarray | None) -> tuple[pa.Buffer | None, int]:
+    """An Arrow validity bitmap for the mask ``valid`` (None when nothing is null), and
+    the null count."""
+    if valid is None or valid.all():
+        return None, 0
+    return pa.py_buffer(np.packbits(valid, bitorder="little")), int(np.count_nonzero(~valid))
+
+
+def _numbers(values: Any, kind: pa.DataType, valid: np.ndarray | None = None) -> pa.Array:
+    """``values`` as an Arrow array of ``kind`` (int32, int64, float64 or bool), null
+    where ``valid`` is False."""
+    bitmap, nulls = _validity(valid)
+    if kind == pa.bool_():
+        bits = np.asarray(values, bool)
+        data = np.packbits(bits, bitorder="little")
+        n = len(bits)
+    else:
+        data = np.ascontiguousarray(values, _NUMPY_TYPES[kind])
+        n = len(data)
+    return pa.Array.from_buffers(kind, n, [bitmap, pa.py_buffer(data)], null_count=nulls)
+
+
+def _strings(values: Iterable[str | None]) -> pa.Array:
+    """Python strings (None for null) as an Arrow string array."""
+    items = list(values)
+    valid = None
+    if None in items:
+        valid = np.array([v is not None for v in items], bool)
+    encoded = [b"" if v is None else v.encode() for v in items]
+    offsets = np.zeros(len(encoded) + 1, np.int32)
+    np.cumsum(np.fromiter(map(len, encoded), np.int32, len(encoded)), out=offsets[1:])
+    bitmap, nulls = _validity(valid)
+    buffers = [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(encoded), buffers, null_count=nulls)
+
+
+def _picked(strings: Sequence[str], indices: np.ndarray) -> pa.Array:
+    """``strings[indices[i]]`` for each i, built as a dictionary then cast (cheap)."""
+    codes = _numbers(np.asarray(indices, np.int32), pa.int32())
+    return pa.DictionaryArray.from_arrays(codes, _strings(strings)).cast(pa.string())
+
+
+def _lists(arrays: list[np.ndarray], kind: pa.DataType) -> pa.Array:
+    """A ``list<kind>`` array, one list per (raveled, row-major) numpy array."""
+    dtype = _NUMPY_TYPES[kind]
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int32)
+    np.cumsum([a.size for a in arrays], out=offsets[1:])
+    values = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0, dtype)
+    return pa.ListArray.from_arrays(_numbers(offsets, pa.int32()), _numbers(values, kind))
+
+
+def _column(values: list[Any], kind: pa.DataType) -> pa.Array:
+    """A column of Python values (None for null) as an Arrow array of ``kind``."""
+    if pa.types.is_string(kind):
+        return _strings(values)
+    if pa.types.is_list(kind):
+        if any(v is None for v in values):
+            raise ValueError("a list column holds no nulls")
+        return _lists([np.asarray(v) for v in values], kind.value_type)
+    valid = np.array([v is not None for v in values], bool)
+    return _numbers([0 if v is None else v for v in values], kind, valid)
+
+
+def _values(array: pa.Array | pa.ChunkedArray, fill: Any = 0) -> np.ndarray:
+    """A numeric or boolean Arrow array's values as numpy, ``fill`` where null."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    n, offset = len(array), array.offset
+    bitmap, data = array.buffers()[:2]
+    if array.type == pa.bool_():
+        bits = np.unpackbits(np.frombuffer(data, np.uint8), count=offset + n, bitorder="little")
+        values: np.ndarray = bits[offset:].astype(bool)
+    else:
+        dtype = np.dtype(_NUMPY_TYPES[array.type])
+        values = np.frombuffer(data, dtype, count=n, offset=offset * dtype.itemsize).copy()
+    if array.null_count:
+        valid = np.unpackbits(np.frombuffer(bitmap, np.uint8), count=offset + n, bitorder="little")
+        values[~valid[offset:].astype(bool)] = fill
+    return values
 
 
 # --------------------------------------------------------------------------- building tables
@@ -183,7 +316,8 @@ def run_row(
 
 def runs_table(rows: list[dict[str, Any]]) -> pa.Table:
     """Rows from :func:`run_row` as a table of :data:`RUNS_SCHEMA`."""
-    return pa.Table.from_pylist(rows, schema=RUNS_SCHEMA)
+    columns = [_column([row[f.name] for row in rows], f.type) for f in RUNS_SCHEMA]
+    return pa.Table.from_arrays(columns, schema=RUNS_SCHEMA)
 
 
 def recorded_epochs(epochs_run: int, every: int) -> np.ndarray:
@@ -194,12 +328,6 @@ def recorded_epochs(epochs_run: int, every: int) -> np.ndarray:
     return kept
 
 
-def _repeat_ids(run_ids: list[str], counts: list[int]) -> pa.Array:
-    """``run_ids[i]`` repeated ``counts[i]`` times, built as a dictionary then cast (cheap)."""
-    indices = np.repeat(np.arange(len(run_ids), dtype=np.int32), counts)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(run_ids, pa.string())).cast(pa.string())
-
-
 def curves_table(
     run_ids: list[str], curves: list[tuple[np.ndarray, np.ndarray]], every: int
 ) -> pa.Table:
@@ -208,47 +336,40 @@ def curves_table(
     if not epochs:
         return CURVES_SCHEMA.empty_table()
     columns = [
-        _repeat_ids(run_ids, [len(e) for e in epochs]),
-        pa.array(np.concatenate(epochs), pa.int64()),
-        pa.array(np.concatenate([loss[e] for (loss, _), e in zip(curves, epochs, strict=True)])),
-        pa.array(np.concatenate([acc[e] for (_, acc), e in zip(curves, epochs, strict=True)])),
+        _picked(run_ids, np.repeat(np.arange(len(run_ids)), [len(e) for e in epochs])),
+        _numbers(np.concatenate(epochs), pa.int64()),
+        _numbers(
+            np.concatenate([loss[e] for (loss, _), e in zip(curves, epochs, strict=True)]),
+            pa.float64(),
+        ),
+        _numbers(
+            np.concatenate([acc[e] for (_, acc), e in zip(curves, epochs, strict=True)]),
+            pa.float64(),
+        ),
     ]
     return pa.Table.from_arrays(columns, schema=CURVES_SCHEMA)
 
 
-def _list_array(arrays: list[np.ndarray]) -> pa.Array:
-    """A ``list<float64>`` array, one list per (raveled, row-major) numpy array."""
-    offsets = np.zeros(len(arrays) + 1, dtype=np.int32)
-    np.cumsum([a.size for a in arrays], out=offsets[1:])
-    values = np.concatenate([np.ascontiguousarray(a, np.float64).ravel() for a in arrays])
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.float64()))
-
-
 def weights_table(run_ids: list[str], weights: list[tuple[Params, Params]]) -> pa.Table:
     """Each run's ``(init, final)`` weights, one row per stage and layer."""
-    ids: list[str] = []
-    stages: list[str] = []
-    layers: list[int] = []
+    rows: list[tuple[int, int, int, int, int]] = []  # run, stage, layer, fan in, fan out
     w_list: list[np.ndarray] = []
     b_list: list[np.ndarray] = []
-    for rid, pair in zip(run_ids, weights, strict=True):
-        for stage, params in zip(STAGES, pair, strict=True):
+    for run, pair in enumerate(weights):
+        for stage, params in enumerate(pair):
             for layer, (w, b) in enumerate(params):
-                ids.append(rid)
-                stages.append(stage)
-                layers.append(layer)
-                w_list.append(np.asarray(w))
-                b_list.append(np.asarray(b))
-    if not ids:
+                rows.append((run, stage, layer, *w.shape))
+                w_list.append(w)
+                b_list.append(b)
+    if not rows:
         return WEIGHTS_SCHEMA.empty_table()
+    table = np.array(rows, np.int64)
     columns = [
-        pa.array(ids, pa.string()),
-        pa.array(stages, pa.string()),
-        pa.array(layers, pa.int64()),
-        pa.array([w.shape[0] for w in w_list], pa.int64()),
-        pa.array([w.shape[1] for w in w_list], pa.int64()),
-        _list_array(w_list),
-        _list_array(b_list),
+        _picked(run_ids, table[:, 0]),
+        _picked(STAGES, table[:, 1]),
+        *(_numbers(table[:, k], pa.int64()) for k in (2, 3, 4)),
+        _lists(w_list, pa.float64()),
+        _lists(b_list, pa.float64()),
     ]
     return pa.Table.from_arrays(columns, schema=WEIGHTS_SCHEMA)
 
@@ -389,7 +510,7 @@ def id_keys(ids: pa.Array | pa.ChunkedArray | Iterable[str]) -> np.ndarray:
     in place from the Arrow buffer (16 bytes a row, no index arrays).
     """
     if not isinstance(ids, pa.Array | pa.ChunkedArray):
-        ids = pa.array(list(ids), pa.string())
+        ids = _strings(ids)
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()
     if not pa.types.is_string(ids.type):
@@ -430,7 +551,7 @@ class RunOrder:
         self._sorted = self.keys[self._sorter]
 
     @classmethod
-    def of(cls, run_ids: "RunOrder | Iterable[str]") -> "RunOrder":
+    def of(cls, run_ids: RunOrder | Iterable[str]) -> RunOrder:
         """``run_ids`` as a RunOrder (itself if it is one)."""
         return run_ids if isinstance(run_ids, RunOrder) else cls(id_keys(run_ids))
 
@@ -461,8 +582,8 @@ def _member(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _status_codes(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Each status as its index in :data:`STATUSES` (``int8``)."""
-    return pc.index_in(column, value_set=pa.array(STATUSES)).to_numpy(zero_copy_only=False)
+    """Each status as its index in :data:`STATUSES` (``int8``; -1 for another string)."""
+    return _values(pc.index_in(column, value_set=_strings(STATUSES)), fill=-1).astype(np.int8)
 
 
 def _iter_batches(
@@ -550,7 +671,7 @@ def _runs_arrow(
         for batch in _iter_batches(path, "runs", wanted, SORT_ROWS):
             found, _ = _member(only, id_keys(batch.column("run_id")))
             if found.any():
-                batches.append(batch.filter(pa.array(found)))
+                batches.append(batch.filter(_numbers(found, pa.bool_())))
     table = pa.Table.from_batches(batches, schema=schema)
     table = _dedupe_runs(table)
     return table if columns is None else table.select(columns)
@@ -561,14 +682,14 @@ def _dedupe_runs(table: pa.Table) -> pa.Table:
     if table.num_rows == 0:
         return table
     keys = id_keys(table.column("run_id"))
-    failed = pc.equal(table.column("status"), "failed").to_numpy(zero_copy_only=False)
+    failed = _status_codes(table.column("status")) == STATUSES.index("failed")
     order = np.lexsort((np.arange(len(keys)), failed, keys))
     ranked = keys[order]
     first = np.ones(len(order), bool)
     first[1:] = ranked[1:] != ranked[:-1]
     if first.all():  # no run twice (the usual case): no copy
         return table
-    return table.take(pa.array(np.sort(order[first])))
+    return table.take(_numbers(np.sort(order[first]), pa.int64()))
 
 
 def read_runs(sweep_dir: str | Path, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
@@ -633,7 +754,7 @@ def _iter_keyed(
             if not found.any():
                 continue
             if not found.all():
-                keep = ids.filter(pa.array(found))
+                keep = ids.filter(_numbers(found, pa.bool_()))
                 batch = batch.filter(pc.is_in(batch.column("run_id"), value_set=keep))
             taken.append(at[found])
             yield batch
@@ -744,7 +865,7 @@ def _write_runs_sorted(f: Any, scan: _RunsScan, order: RunOrder | None) -> None:
                     mask = wanted[rows]
                     if not mask.any():
                         continue
-                    piece = batch if mask.all() else batch.filter(pa.array(mask))
+                    piece = batch if mask.all() else batch.filter(_numbers(mask, pa.bool_()))
                     if ordered:
                         writer.write_batch(piece)
                     else:
@@ -753,7 +874,7 @@ def _write_runs_sorted(f: Any, scan: _RunsScan, order: RunOrder | None) -> None:
             if pieces:
                 table = pa.Table.from_batches(pieces, schema=RUNS_SCHEMA)
                 sort = np.argsort(np.concatenate(piece_values), kind="stable")
-                writer.write_table(table.take(pa.array(sort)))
+                writer.write_table(table.take(_numbers(sort, pa.int64())))
 
 
 def consolidate(sweep_dir: str | Path, *, order: RunOrder | Iterable[str] | None = None) -> bool:

@@ -3,8 +3,11 @@
 Tables come from real training (:func:`sweep.runner.train_chunk` on tiny runs).
 """
 
+import json
 import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -76,6 +79,83 @@ def test_runs_columns_are_typed_for_pandas_and_arrow(tmp_path):
     ]
     weights = pq.read_schema(tmp_path / "weights.parquet")
     assert weights.field("W").type == pa.list_(pa.float64())
+
+
+def _pandas_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with the metadata pandas itself writes for an empty typed frame."""
+    empty = {}
+    for field in schema:
+        if pa.types.is_integer(field.type):
+            dtype = "Int64" if field.nullable else "int64"
+        elif pa.types.is_string(field.type):
+            dtype = "str"
+        elif pa.types.is_list(field.type):
+            dtype = object
+        else:
+            dtype = field.type.to_pandas_dtype()
+        empty[field.name] = pd.Series([], dtype=dtype)
+    frame = pd.DataFrame(empty)
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False).schema
+
+
+@pytest.mark.parametrize("kind", store.KINDS)
+def test_pandas_metadata_is_what_pandas_writes(kind, tmp_path):
+    # The store writes it without importing pandas; held here to pandas' own.
+    ours = store.SCHEMAS[kind]
+    theirs = _pandas_schema(ours)
+    mine, real = (json.loads(s.metadata[b"pandas"]) for s in (ours, theirs))
+    assert mine.keys() == real.keys() and mine["pandas_version"] == pd.__version__
+    for column in real["columns"]:
+        if column["numpy_type"] == "str":  # pandas 3's strings; pandas 2 writes "object"
+            column["numpy_type"] = "object"
+    assert mine == real
+    # ... and pandas reads a file with either the same way.
+    table = chunk(CONFIGS)[kind]
+    pq.write_table(table, tmp_path / "ours.parquet")
+    pq.write_table(table.cast(theirs), tmp_path / "theirs.parquet")
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "ours.parquet"), pd.read_parquet(tmp_path / "theirs.parquet")
+    )
+
+
+def test_writing_and_reading_keys_never_import_pandas(tmp_path):
+    # pyarrow imports pandas at its first pa.array or to_numpy (0.14 s of a sweep's
+    # start-up); the store builds and reads its arrays from buffers instead.
+    code = f"""
+import sys
+from sweep import store
+from sweep.grid import run_id
+from sweep.runner import train_chunk
+from sweep.config import RunConfig
+runs = [RunConfig(dataset="xor", hidden=(3,), epochs=5, seed=s, target_loss=0.3) for s in range(3)]
+runs.append(RunConfig(dataset="linear", hidden=(), epochs=5, n=9, batch_size=2))
+store.write_part({str(tmp_path)!r}, train_chunk([(run_id(c), c) for c in runs], 2))
+store.consolidate({str(tmp_path)!r}, order=[run_id(c) for c in reversed(runs)])
+keys, statuses = store.run_keys({str(tmp_path)!r})
+assert len(keys) == 4 and (statuses == 0).all(), statuses
+print("pandas" in sys.modules)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert runs.batch_size.tolist() == [2, pd.NA, pd.NA, pd.NA]
+    assert runs.convergence_epoch.dtype == "Int64"
+
+
+def test_arrays_from_buffers_round_trip():
+    valid = np.array([True, False, True])
+    assert store._numbers([1, 0, 3], pa.int64(), valid).to_pylist() == [1, None, 3]
+    assert store._numbers([True, False, True], pa.bool_()).to_pylist() == [True, False, True]
+    assert store._strings(["é", None, ""]).to_pylist() == ["é", None, ""]
+    lists = store._lists([np.eye(2), np.zeros(0), np.ones(1)], pa.float64())
+    assert lists.to_pylist() == [[1.0, 0.0, 0.0, 1.0], [], [1.0]]
+    sliced = store._numbers([5, 6, 7, 8], pa.int64(), np.array([1, 1, 0, 1], bool)).slice(1)
+    assert store._values(sliced, fill=-1).tolist() == [6, -1, 8]
+    bools = store._numbers([1, 0, 1, 1, 0, 0, 1, 0, 1], pa.bool_()).slice(7)
+    assert store._values(bools).tolist() == [False, True]
+    chunked = pa.chunked_array([store._numbers([1.5], pa.float64())] * 2)
+    assert store._values(chunked).tolist() == [1.5, 1.5]
 
 
 def test_files_are_zstd_with_dictionaries_for_strings_only(tmp_path):
