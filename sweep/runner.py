@@ -57,6 +57,7 @@ from sweep.training import (
 DEFAULT_BACKEND = "threading"
 COMPILE_NOTE_SECONDS = 2.0  # say so when compiling the kernels took longer than this
 CHUNKS_PER_WORKER = 4  # several chunks per worker, so the last ones balance the load
+TAIL_MULTIPLE = 8  # the last round's chunk sizes: whole vectors of lanes (8 doubles)
 TARGET_CHUNK_SECONDS = 1.0  # ... and each short, so progress and parts stay fresh
 MAX_CHUNK_CURVE_ROWS = 500_000  # bounds what one chunk sends back (~20 MB of curves)
 MAX_CHUNK_RUNS = 1_000  # ... and what it holds (~4 KB a run while training, measured)
@@ -237,10 +238,19 @@ def plan_chunks(
     in buckets, at most (distinct keys x chunk size), and never more than
     ``max_pending``: beyond that the fullest buckets go out early, down to half of it
     (smaller lockstep groups, only in grids of very many keys interleaved).
+
+    The last round is shared out: once the runs not yet sent fit in one chunk per
+    worker, a bucket goes out at an equal share of them (a multiple of
+    :data:`TAIL_MULTIPLE` for chunk sizes that are one), so the workers finish
+    together instead of one training a whole chunk alone at the end (2,000 runs of 64
+    a chunk on 2 workers: 30 chunks of 64 and two of 40, not 31 and one of 16). Not
+    with an explicit ``chunk_size``.
     """
     balance = max(1, math.ceil(n_runs / (CHUNKS_PER_WORKER * max(1, n_workers))))
     buckets: dict[tuple[Any, ...], tuple[int, Chunk]] = {}
     pending = 0
+    unsent = n_runs  # runs not yet in a chunk sent out
+    tail: int | None = None  # the last round's chunk size, once it starts
     for rid, cfg in runs:
         key = lockstep_key(cfg)
         if key not in buckets:
@@ -249,14 +259,22 @@ def plan_chunks(
         size, bucket = buckets[key]
         bucket.append((rid, cfg))
         pending += 1
+        if tail is None and chunk_size is None and unsent <= size * n_workers:
+            share = math.ceil(unsent / max(1, n_workers))
+            whole = TAIL_MULTIPLE if size % TAIL_MULTIPLE == 0 else 1
+            tail = math.ceil(share / whole) * whole
+        if tail is not None:
+            size = min(size, tail)
         if len(bucket) >= size:
             del buckets[key]
             pending -= len(bucket)
+            unsent -= len(bucket)
             yield bucket
         elif pending > max_pending:
             for key in sorted(buckets, key=lambda k: -len(buckets[k][1])):
                 bucket = buckets.pop(key)[1]
                 pending -= len(bucket)
+                unsent -= len(bucket)
                 yield bucket
                 if pending <= max_pending // 2:
                     break

@@ -289,7 +289,9 @@ def test_plan_chunks_sizes_by_cost_and_keeps_several_per_worker():
     chunks = list(plan_chunks(runs, n_runs=100, n_workers=2))
     assert len(chunks) == CHUNKS_PER_WORKER * 2
     assert [rid for chunk in chunks for rid, _ in chunk] == [r for r, _ in runs]
-    assert [len(c) for c in chunks] == [13] * 7 + [9]
+    # The last round shared out: the 22 runs left after six chunks go to both workers.
+    assert [len(c) for c in chunks] == [13] * 6 + [11, 11]
+    assert [len(c) for c in plan_chunks(runs, n_runs=100, n_workers=1)] == [25] * 4
     # Long runs: one per chunk, so no chunk takes much longer than a few seconds.
     dear = [
         (str(i), RunConfig(dataset="spiral", hidden=(256, 256), epochs=100_000)) for i in range(6)
@@ -355,6 +357,13 @@ def test_lockstep_chunks_are_whole_groups_of_lanes():
     assert chunk_size_for(lab, balance=250, record_every=20) == LANES
     assert chunk_size_for(dataclasses.replace(lab, epochs=500), balance=250) == 3 * LANES
     assert chunk_size_for(lab, balance=50) == 50  # less than a group: as it was
+    # 2,000 such runs on 2 workers: 30 whole groups, then the last 80 runs split in two
+    # (31 groups and 16 runs would leave one worker training a group alone at the end).
+    runs = [(str(i), dataclasses.replace(lab, seed=i)) for i in range(2000)]
+    sizes = [len(c) for c in plan_chunks(runs, n_runs=2000, n_workers=2, record_every=20)]
+    assert sizes == [LANES] * 30 + [40, 40]
+    sizes = [len(c) for c in plan_chunks(runs[:1500], n_runs=1500, n_workers=2, record_every=20)]
+    assert sizes == [LANES] * 22 + [48, 44]
     # A net the one-run kernel trains is not rounded (about 0.5 s a run: one a chunk).
     wide = RunConfig(dataset="linear", hidden=(64, 64), epochs=2000)
     assert not kernels.prefers_lockstep(wide.sizes, 100, None)
