@@ -251,7 +251,8 @@ def _column(values: list[Any], kind: pa.DataType) -> pa.Array:
     if pa.types.is_list(kind):
         if any(v is None for v in values):
             raise ValueError("a list column holds no nulls")
-        return _lists([np.asarray(v) for v in values], kind.value_type)
+        dtype = _NUMPY_TYPES[kind.value_type]
+        return _lists([np.asarray(v, dtype) for v in values], kind.value_type)
     valid = np.array([v is not None for v in values], bool)
     return _numbers([0 if v is None else v for v in values], kind, valid)
 
@@ -262,6 +263,8 @@ def _values(array: pa.Array | pa.ChunkedArray, fill: Any = 0) -> np.ndarray:
         array = array.combine_chunks()
     n, offset = len(array), array.offset
     bitmap, data = array.buffers()[:2]
+    if n == 0 or data is None:  # an empty array may come without a data buffer
+        return np.zeros(0, bool if array.type == pa.bool_() else _NUMPY_TYPES[array.type])
     if array.type == pa.bool_():
         bits = np.unpackbits(np.frombuffer(data, np.uint8), count=offset + n, bitorder="little")
         values: np.ndarray = bits[offset:].astype(bool)
