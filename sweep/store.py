@@ -263,7 +263,7 @@ def _values(array: pa.Array | pa.ChunkedArray, fill: Any = 0) -> np.ndarray:
         array = array.combine_chunks()
     n, offset = len(array), array.offset
     bitmap, data = array.buffers()[:2]
-    if n == 0 or data is None:  # an empty array may come without a data buffer
+    if n == 0:  # an empty array may come without a data buffer
         return np.zeros(0, bool if array.type == pa.bool_() else _NUMPY_TYPES[array.type])
     if array.type == pa.bool_():
         bits = np.unpackbits(np.frombuffer(data, np.uint8), count=offset + n, bitorder="little")
