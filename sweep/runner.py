@@ -262,7 +262,7 @@ def plan_chunks(
         if tail is None and chunk_size is None and unsent <= size * n_workers:
             share = math.ceil(unsent / max(1, n_workers))
             whole = TAIL_MULTIPLE if size % TAIL_MULTIPLE == 0 else 1
-            tail = math.ceil(share / whole) * whole
+            tail = max(1, math.ceil(share / whole) * whole)
         if tail is not None:
             size = min(size, tail)
         if len(bucket) >= size:

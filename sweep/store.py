@@ -24,8 +24,8 @@ Columns are typed by explicit Arrow schemas, with pandas metadata so that a plai
 Writing and consolidating never import pandas (only the ``read_*`` functions that
 return frames do): pyarrow imports it the first time ``pa.array``, ``to_numpy`` or a
 Python scalar in a compute call meets it, to check for pandas objects, and that import
-was 0.14 s of a sweep's start-up, a tenth of a warm ``python -m sweep run`` of a
-small grid. So this module builds its arrays from numpy buffers (:func:`_numbers`,
+was 0.14 s of a sweep's start-up, a fifth of a warm ``python -m sweep run`` of a tiny
+grid. So this module builds its arrays from numpy buffers (:func:`_numbers`,
 :func:`_strings`, :func:`_lists`) and reads them back the same way (:func:`_values`).
 """
 
@@ -250,7 +250,7 @@ def _column(values: list[Any], kind: pa.DataType) -> pa.Array:
         return _strings(values)
     if pa.types.is_list(kind):
         if any(v is None for v in values):
-            raise ValueError("a list column holds no nulls")
+            raise ValueError("list columns hold no nulls here")
         dtype = _NUMPY_TYPES[kind.value_type]
         return _lists([np.asarray(v, dtype) for v in values], kind.value_type)
     valid = np.array([v is not None for v in values], bool)
