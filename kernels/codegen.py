@@ -81,8 +81,8 @@ def activation(code: int, z: str) -> str:
 
 
 def passes_source(net: Net) -> str:
-    """The generated ``score_set``, ``learn_set``, ``learn_picked`` and ``sgd_online``:
-    those that ``net``'s batch mode calls written out, the others stubs.
+    """The generated ``learn_set``, ``learn_picked`` and ``sgd_online``: those that
+    ``net``'s batch mode calls written out, the others stubs.
 
     They take the generic ones' arguments. The loop over a pass's samples is inside,
     so the call's fixed costs (views, reference counts, LLVM's alias checks) are paid
@@ -92,7 +92,7 @@ def passes_source(net: Net) -> str:
     pass, from its gradient in a register, once every delta is known from the old
     weights (online: 43 -> 34 ns per run and sample).
 
-    ``score_set``, ``learn_set`` and ``learn_picked`` take :data:`GROUP` samples per
+    ``learn_set`` and ``learn_picked`` take :data:`GROUP` samples per
     iteration of the loop over lanes (the last ``n % GROUP`` one by one; the picked ones
     are gathered into ``work[6]`` and ``work[7]``, a row per input and sample). One
     sample's pass is a single chain (a layer's sigmoids wait for the one before, the
@@ -129,8 +129,8 @@ def passes_source(net: Net) -> str:
     the mini-batch module. B=16 epoch, 64 runs, A/B in one process on a shared machine:
     2.31-2.34 -> 2.25-2.29 us per run (full batch 1.15-1.18). The passes are near the
     core's limits rather than idle: a zmm ``vdivpd`` issues every ~9 cycles and one
-    zmm FMA per cycle (measured on this Zen 4), and score_set ran at ~60% of its FMA
-    bound, so weaving buys little beyond the pass it removes; 256-bit vectors
+    zmm FMA per cycle (measured on this Zen 4), and the generated score_set of then ran
+    at ~60% of its FMA bound, so weaving buys little beyond the pass it removes; 256-bit vectors
     (``-force-vector-width=4``) lost everywhere (full 1.17 -> 1.39, B=16 2.29 ->
     2.71, online 2.62 -> 3.42 us).
 
@@ -260,8 +260,6 @@ def passes_source(net: Net) -> str:
         lines = forward(picked)
         if not picked:  # a picked sample's own loss is not wanted
             lines += scored()
-        if mode == "score":
-            return lines
         lines += output_delta()
         for layer in range(n_layers - 1, 0, -1):
             lines += deltas(layer)
@@ -270,8 +268,6 @@ def passes_source(net: Net) -> str:
     def updates(mode: str) -> list[str]:
         """The gradient terms added (learn), or each parameter's SGD update from its
         gradient, 0.0 + term as accumulated from a zeroed row (online)."""
-        if mode == "score":
-            return []
         if mode == "learn":
             add = "g[{p}] += {v}"
             return [line for layer in reversed(range(n_layers)) for line in gradient(layer, add)]
@@ -341,8 +337,7 @@ def passes_source(net: Net) -> str:
         elif picked:
             args = "weights, grad, xt, y, order, start, stop, scores, inv_m, m, net, work"
         else:
-            grad = "" if mode == "score" else "grad, "
-            args = f"theta, {grad}xt, y, total, correct, inv_m, m, net, work"
+            args = "theta, grad, xt, y, total, correct, inv_m, m, net, work"
         return ["@njit(**JIT_OPTIONS)", f"def {name}({args}):"]
 
     def function(name: str, mode: str, picked: bool) -> str:
@@ -425,7 +420,6 @@ def passes_source(net: Net) -> str:
         "from kernels.options import JIT_OPTIONS\n"
     )
     kinds = {
-        "score_set": ("score", False),
         "learn_set": ("learn", False),
         "learn_picked": ("learn", True),
         "sgd_online": ("online", True),

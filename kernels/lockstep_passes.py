@@ -2,9 +2,9 @@
 
 Every array has a row per parameter or neuron and a column (lane) per run; every
 innermost loop runs over the lanes ``[0, m)``. :func:`score` and :func:`learn` take
-one sample; :func:`score_set`, :func:`learn_set` and :func:`learn_picked`, what
-:mod:`kernels.lockstep_loop` calls, take a pass's samples (:func:`learn_picked`
-and :func:`sgd_online` score the epoch's start weights as they go). :mod:`kernels.codegen`
+one sample; :func:`learn_set`, :func:`learn_picked` and :func:`sgd_online`, what
+:mod:`kernels.lockstep_loop` calls, take a pass's samples (the last two score the
+epoch's start weights as they go; :func:`score_set` scores a whole set). :mod:`kernels.codegen`
 replaces those three, for one net and one choice of activation and loss, by
 straight-line code that keeps a lane's neurons in registers (benchmarks/README.md,
 "Many runs in lockstep"); these are the version for any net, and the reference the

@@ -190,7 +190,8 @@ def test_a_generated_kernel_holds_only_the_passes_of_its_batch_mode(
     compile); a pass the mode never calls raises if it ever were."""
     assert batch_mode(n, batch_size, OPTIMIZERS[optimizer]) == mode
     source = codegen.passes_source(((2, 4, 4, 1), 0, 0, 0, True, mode))
-    for name in ("score_set", "learn_set", "learn_picked", "sgd_online"):
+    assert "def score_set(" not in source  # no batch mode calls one (the loop scores in passes)
+    for name in ("learn_set", "learn_picked", "sgd_online"):
         body = source.split(f"def {name}(")[1].split("@njit")[0]
         stub = f"raise RuntimeError('{name} is not generated for {BATCH_MODES[mode]} training')"
         assert (stub in body) == (name not in codegen.PASSES[mode])
