@@ -16,11 +16,13 @@ from kernels.options import source_keyed_cache
 with source_keyed_cache():
     from kernels import lockstep_loop, lockstep_passes  # noqa: F401 (cached under the same folder)
     from kernels.activations import ACTIVATION_ALIASES, ACTIVATIONS, OUTPUT_ACTIVATIONS
+    from kernels.checks import TrainOutput
     from kernels.init import INITS, init_params
     from kernels.lockstep import prefers_lockstep, train_many
     from kernels.losses import LOSSES
     from kernels.optimizers import OPTIMIZERS
-    from kernels.train import TrainOutput, predict, train, warm_up
+    from kernels.train import predict, train
+    from kernels.warm import warm_up
 
 __all__ = [
     "ACTIVATIONS",

@@ -24,19 +24,20 @@ from typing import Any
 import numpy as np
 
 from kernels import lockstep_loop
-from kernels.codegen import kernel_for
-from kernels.lockstep_loop import LANES, batch_mode
-from kernels.train import (
+from kernels.checks import (
     Params,
     TrainOutput,
-    _bias_slices,
-    _sizes,
     check_schedule,
     checked_codes,
     checked_data,
+    n_params,
     pack,
+    sizes_of,
     unpack,
+    zero_biases,
 )
+from kernels.codegen import kernel_for
+from kernels.lockstep_loop import LANES, batch_mode
 
 # Nets up to this many parameters get generated passes (kernels.codegen); larger ones
 # the generic passes. Measured: 33 and 37 parameters (2-8-1, 2-4-4-1) vectorise across
@@ -48,11 +49,6 @@ GENERATED_MAX_PARAMS = 40
 LOCKSTEP_MAX_WIDTH = 16
 FULL_BATCH_MAX_SAMPLES = 32
 MINI_BATCH_MAX_WIDTH = 8
-
-
-def n_params(sizes: Sequence[int]) -> int:
-    """Weights and biases of the net ``sizes``."""
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
 
 def generated_passes(sizes: Sequence[int], loss: str) -> bool:
@@ -138,9 +134,9 @@ def train_many(
     n_runs = len(inits)
     if n_runs == 0:
         return []
-    sizes = _sizes(inits[0], x.shape[1])
+    sizes = sizes_of(inits[0], x.shape[1])
     for k, params in enumerate(inits[1:], start=1):
-        other = _sizes(params, x.shape[1])
+        other = sizes_of(params, x.shape[1])
         if not np.array_equal(other, sizes):
             raise ValueError(f"run {k}: net {other.tolist()} differs from run 0's {sizes.tolist()}")
     hidden_code, out_code, loss_code, opt_code = checked_codes(
@@ -159,8 +155,7 @@ def train_many(
     check_schedule(epochs, batch_size)
     theta = np.stack([pack(params) for params in inits], axis=1)
     if not bias:
-        for _, start, length in _bias_slices(sizes):
-            theta[start : start + length] = 0.0
+        zero_biases(theta, sizes)
     theta_out = np.empty_like(theta)
     loss_out = np.empty((n_runs, epochs))
     acc_out = np.empty((n_runs, epochs))

@@ -18,14 +18,24 @@ pattern). Conventions the rest of the tool relies on:
 """
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS, SIGMOID
-from kernels.init import init_params
-from kernels.losses import BCE, LOSSES, loss_and_delta
+from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from kernels.checks import (
+    Params,
+    TrainOutput,
+    check_schedule,
+    checked_codes,
+    checked_data,
+    code_of,
+    pack,
+    sizes_of,
+    unpack,
+    zero_biases,
+)
+from kernels.losses import loss_and_delta
 from kernels.mlp import (
     backward,
     backward_one,
@@ -38,12 +48,10 @@ from kernels.mlp import (
     strided_layout,
     to_strided,
 )
-from kernels.optimizers import OPTIMIZERS, step
+from kernels.optimizers import step
 from kernels.options import JIT_OPTIONS
 from kernels.rng import seed_state
 from kernels.rng import shuffle as shuffle_order
-
-Params = list[tuple[np.ndarray, np.ndarray]]
 
 
 @njit(**JIT_OPTIONS)
@@ -215,91 +223,6 @@ def _predict(
     return act[n_rows - 1, :n].copy()
 
 
-@dataclass(frozen=True)
-class TrainOutput:
-    """What one compiled training run returns (see the module docstring)."""
-
-    loss: np.ndarray
-    accuracy: np.ndarray
-    weights: Params
-    epochs_run: int
-    convergence_epoch: int | None
-    diverged: bool
-
-
-def pack(params: Params) -> np.ndarray:
-    """``[(W, b), ...]`` to one flat float64 vector in the kernels' layout."""
-    parts: list[np.ndarray] = []
-    for w, b in params:
-        parts.append(np.ascontiguousarray(w, dtype=np.float64).ravel())
-        parts.append(np.ascontiguousarray(b, dtype=np.float64).ravel())
-    return np.concatenate(parts) if parts else np.empty(0)
-
-
-def unpack(theta: np.ndarray, sizes: np.ndarray) -> Params:
-    """The inverse of :func:`pack`: copies, shaped ``(fan_in, fan_out)`` and ``(fan_out,)``."""
-    params: Params = []
-    p = 0
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        w = theta[p : p + fan_in * fan_out].reshape(fan_in, fan_out).copy()
-        p += fan_in * fan_out
-        params.append((w, theta[p : p + fan_out].copy()))
-        p += fan_out
-    return params
-
-
-def _sizes(params: Params, n_inputs: int) -> np.ndarray:
-    sizes = [n_inputs]
-    for k, (w, b) in enumerate(params):
-        w = np.asarray(w)
-        b = np.asarray(b)
-        if w.ndim != 2 or w.shape[0] != sizes[-1] or b.shape != (w.shape[1],):
-            raise ValueError(
-                f"layer {k}: expected W of shape ({sizes[-1]}, fan_out) and b of shape "
-                f"(fan_out,), got {w.shape} and {b.shape}"
-            )
-        sizes.append(w.shape[1])
-    if sizes[-1] != 1:
-        raise ValueError(f"the last layer must have 1 output, got {sizes[-1]}")
-    return np.asarray(sizes, dtype=np.int64)
-
-
-def _code(table: dict[str, int], name: str, what: str) -> int:
-    if name not in table:
-        raise ValueError(f"{what} must be one of {sorted(table)}, got {name!r}")
-    return table[name]
-
-
-def checked_data(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``x`` as a float64 ``(n, d)`` array and ``y`` as ``n`` contiguous float64 targets."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"x must be a non-empty (n, d) array, got shape {x.shape}")
-    yv = np.ascontiguousarray(np.asarray(y, dtype=np.float64).reshape(-1))
-    if yv.shape[0] != x.shape[0]:
-        raise ValueError(f"y must hold {x.shape[0]} targets, got {yv.shape[0]}")
-    return x, yv
-
-
-def checked_codes(
-    activation: str, output_activation: str, loss: str, optimizer: str
-) -> tuple[int, int, int, int]:
-    """The kernels' integer codes of the four names, checked together."""
-    hidden_code = _code(ACTIVATIONS, activation, "activation")
-    out_code = _code(OUTPUT_ACTIVATIONS, output_activation, "output_activation")
-    loss_code = _code(LOSSES, loss, "loss")
-    if loss_code == BCE and out_code != SIGMOID:
-        raise ValueError("loss 'bce' needs output_activation 'sigmoid'")
-    return hidden_code, out_code, loss_code, _code(OPTIMIZERS, optimizer, "optimizer")
-
-
-def check_schedule(epochs: int, batch_size: int | None) -> None:
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
-
-
 def train(
     x: np.ndarray,
     y: np.ndarray,
@@ -329,7 +252,7 @@ def train(
     """
     x, yv = checked_data(x, y)
     n = x.shape[0]
-    sizes = _sizes(params, x.shape[1])
+    sizes = sizes_of(params, x.shape[1])
     hidden_code, out_code, loss_code, opt_code = checked_codes(
         activation, output_activation, loss, optimizer
     )
@@ -338,8 +261,7 @@ def train(
     check_schedule(epochs, batch_size)
     theta = pack(params)
     if not bias:
-        for _, fan_out_start, fan_out in _bias_slices(sizes):
-            theta[fan_out_start : fan_out_start + fan_out] = 0.0
+        zero_biases(theta, sizes)
     loss_out = np.empty(epochs)
     acc_out = np.empty(epochs)
     epochs_run, convergence, diverged = _train(
@@ -372,17 +294,6 @@ def train(
     )
 
 
-def _bias_slices(sizes: np.ndarray) -> list[tuple[int, int, int]]:
-    """``(layer, offset, length)`` of every bias vector in the flat layout."""
-    out = []
-    p = 0
-    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        p += int(fan_in * fan_out)
-        out.append((layer, p, int(fan_out)))
-        p += int(fan_out)
-    return out
-
-
 def predict(
     x: np.ndarray,
     params: Params,
@@ -394,35 +305,14 @@ def predict(
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(f"x must be an (n, d) array, got shape {x.shape}")
-    sizes = _sizes(params, x.shape[1])
+    sizes = sizes_of(params, x.shape[1])
     if x.shape[0] == 0:
         return np.empty((0, 1))
     out = _predict(
         np.ascontiguousarray(x.T),
         sizes,
         pack(params),
-        _code(ACTIVATIONS, activation, "activation"),
-        _code(OUTPUT_ACTIVATIONS, output_activation, "output_activation"),
+        code_of(ACTIVATIONS, activation, "activation"),
+        code_of(OUTPUT_ACTIVATIONS, output_activation, "output_activation"),
     )
     return out.reshape(-1, 1)
-
-
-def warm_up() -> None:
-    """Compile (or load from Numba's disk cache) the kernels every net shares, once.
-
-    The one-run kernel, ``predict`` and the generic lockstep kernel: their codes are
-    plain integers, so one compilation serves every activation, loss, optimizer and
-    init. The lockstep kernels generated per small net compile on first use
-    (:func:`sweep.training.compile_kernels_for` does a grid's up front).
-    """
-    x = np.array([[0.0, 0.0], [1.0, 1.0]])
-    y = np.array([0.0, 1.0])
-    params = init_params([2, 2, 1], "normal", 0)
-    train(x, y, params, epochs=2, target_loss=1e-9, batch_size=1)
-    train(x, y, params, epochs=2)
-    predict(x, params)
-    from kernels.lockstep import train_many  # (it imports this module)
-
-    train_many(
-        x, y, [params, params], epochs=2, target_loss=[1e-9, None], batch_size=1, passes="generic"
-    )
