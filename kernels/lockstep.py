@@ -19,11 +19,10 @@ position, by generated or generic passes (tested).
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from kernels import lockstep_loop
+from kernels import specialised
 from kernels.checks import (
     Params,
     TrainOutput,
@@ -36,8 +35,9 @@ from kernels.checks import (
     unpack,
     zero_biases,
 )
-from kernels.codegen import kernel_for
-from kernels.lockstep_loop import LANES, batch_mode
+from kernels.lanes import GROUP, LANES, MAX_LAYERS, NET_SHAPE, batch_mode
+from kernels.lockstep_loop import train_lanes
+from kernels.lockstep_passes import generic_address
 
 # Nets up to this many parameters get generated passes (kernels.codegen); larger ones
 # the generic passes. Measured: 33 and 37 parameters (2-8-1, 2-4-4-1) vectorise across
@@ -89,6 +89,28 @@ def prefers_lockstep(
     return n <= FULL_BATCH_MAX_SAMPLES and widest <= 4
 
 
+def net_info(sizes: np.ndarray, codes: Sequence[int], bias: bool) -> np.ndarray:
+    """The net as the lockstep passes read it (:data:`kernels.lanes.NET_SHAPE`): rows of
+    layer sizes, weight, bias and first neuron offsets (the flat layout of
+    :func:`kernels.checks.pack`, a row per parameter; neurons a row each, layer by
+    layer), then the hidden and output activation and loss codes, bias, the number of
+    layers, parameters, neuron rows and inputs."""
+    n_layers = len(sizes) - 1
+    if n_layers > MAX_LAYERS:
+        raise ValueError(f"at most {MAX_LAYERS - 1} hidden layers, got {n_layers - 1}")
+    info = np.zeros(NET_SHAPE, np.int64)
+    info[0, : n_layers + 1] = sizes
+    p = 0
+    for layer in range(n_layers):
+        info[1, layer] = p
+        p += int(sizes[layer] * sizes[layer + 1])
+        info[2, layer] = p
+        p += int(sizes[layer + 1])
+    info[3, 1 : n_layers + 1] = np.cumsum(sizes[:-1])
+    info[4, :8] = [*codes[:3], bias, n_layers, p, int(np.sum(sizes)), sizes[0]]
+    return info
+
+
 def _per_run(value: object, n_runs: int, what: str) -> list:  # type: ignore[type-arg]
     """``value`` repeated for every run, or checked to hold one entry per run."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
@@ -125,9 +147,12 @@ def train_many(
     value for all runs or one per run; everything else is shared. Returns one
     :class:`TrainOutput` per run, in order; a run's result does not depend on the others.
 
-    ``passes``: ``"generated"`` (compiled for this net, activation, loss and batch mode
-    on first use, 8-13 s, then cached on disk), ``"generic"`` (any net, slower), or
-    ``"auto"``: as :func:`generated_passes` says. Both give the same bits.
+    ``passes``: ``"generic"`` (any net), ``"generated"`` (the pass written out for this
+    net, activation, loss and batch mode, :mod:`kernels.codegen`: compiled here on
+    first use, a few seconds, then loaded from Numba's disk cache), or ``"auto"``: the
+    generated pass where :func:`generated_passes` says it is faster and it is in the
+    disk cache already (:func:`kernels.specialised.is_ready`; a sweep compiles the
+    ones that pay in another process), else the generic passes. All give the same bits.
     """
     x, yv = checked_data(x, y)
     n = x.shape[0]
@@ -164,31 +189,51 @@ def train_many(
     diverged = np.empty(n_runs, np.bool_)
     if passes not in ("auto", "generated", "generic"):
         raise ValueError(f"passes must be 'auto', 'generated' or 'generic', got {passes!r}")
-    kernel: Any = lockstep_loop
-    if passes == "generated" or (passes == "auto" and generated_passes(sizes.tolist(), loss)):
-        batch = batch_mode(n, n if batch_size is None else int(batch_size), opt_code)
-        net = (tuple(int(v) for v in sizes), hidden_code, out_code, loss_code, bias, batch)
-        kernel = kernel_for(net)
+    size = n if batch_size is None else int(batch_size)
+    mode = batch_mode(n, size, opt_code)
+    key = (tuple(int(v) for v in sizes), hidden_code, out_code, loss_code, bool(bias), mode)
+    if passes == "generated" or (
+        passes == "auto" and generated_passes(sizes.tolist(), loss) and specialised.is_ready(key)
+    ):
+        address = specialised.address(key)
+    else:
+        address = generic_address(mode)
     xt = np.ascontiguousarray(x.T)
+    net = net_info(sizes, (hidden_code, out_code, loss_code), bool(bias))
+    p, n_rows, n_inputs = len(theta), int(np.sum(sizes)), x.shape[1]
     for first in range(0, n_runs, LANES):
         runs = slice(first, first + LANES)
-        kernel.train_lanes(
+        count = len(range(n_runs)[runs])
+        weights = np.zeros((2 * p, LANES))
+        weights[:p, :count] = theta[:, runs]
+        lane_f = np.zeros((4, LANES))
+        lane_f[0, :count], lane_f[1] = lrs[runs], math.nan
+        lane_f[1, :count], lane_f[2, :count] = targets[runs], stops[runs]
+        lane_i = np.zeros((3, LANES), np.int64)
+        lane_i[0], lane_i[1] = np.arange(LANES), -1
+        state = np.zeros(LANES, np.uint64)
+        state[:count] = seeds[runs].astype(np.uint64)
+        train_lanes(
             xt,
             yv,
-            sizes,
-            np.ascontiguousarray(theta[:, runs]),
-            lrs[runs],
-            seeds[runs],
-            targets[runs],
-            stops[runs],
-            hidden_code,
-            out_code,
-            loss_code,
+            net,
             opt_code,
             int(epochs),
-            n if batch_size is None else int(batch_size),
+            size,
             bool(shuffle),
             bool(bias),
+            address,
+            count,
+            weights,
+            np.zeros((p, LANES)),
+            np.zeros((2, p, LANES)),
+            np.zeros((2, LANES)),
+            np.zeros((3, n_rows, LANES)),
+            np.zeros((GROUP * (n_inputs + 1), LANES)),
+            lane_f,
+            lane_i,
+            state,
+            np.repeat(np.arange(n, dtype=np.int64)[:, None], LANES, axis=1),
             theta_out[:, runs],
             loss_out[runs],
             acc_out[runs],

@@ -1,82 +1,70 @@
 """The lockstep training loop: up to :data:`LANES` runs of one net, every epoch, one call.
 
-This file is also the template :mod:`kernels.codegen` compiles once per net: it swaps
-the import of the generic per-sample passes (the line :data:`PASSES_IMPORT`) for
-straight-line ones generated for that net. As it stands it is the generic kernel,
-for any net.
+One compiled loop serves every net. Each epoch calls the pass of its batch mode: the
+generic one (:mod:`kernels.lockstep_passes`, sample by sample, any net) or the one
+generated for the net (:mod:`kernels.codegen`), each a C function of its own called by
+address (:mod:`kernels.call`): a net adds one pass to compile, not a copy of this loop.
+Both give the same bits. Every buffer is made by the caller
+(:func:`kernels.lockstep.train_many`), so the loop allocates nothing.
 
 Conventions as :mod:`kernels.train`: ``loss[e]`` scores the weights at the start of
 epoch ``e`` on the whole set; full batch reuses that pass's gradient, mini-batch
-training and online training score a copy of those weights in the passes that
-update; a run stops at its target (when it stops there) or
-at its first non-finite loss, keeping the weights that scored it. A stopped lane is
-swapped with the last active one, so the loops cover the live runs ``[0, active)``.
+training and online training score a copy of those weights as they update; a run
+stops at its target (when it stops there) or at its first non-finite loss, keeping
+the weights that scored it. A stopped lane is swapped with the last active one, so the
+loops cover the live runs ``[0, active)``.
 """
 
 import math
 
 import numpy as np
 from numba import njit
-from numba.extending import register_jitable
 
-from kernels.lockstep_passes import learn_picked, learn_set, sgd_online
-from kernels.mlp import layout
-from kernels.optimizers import SGD, step_lanes
-from kernels.options import JIT_OPTIONS
-from kernels.rng import seed_state, shuffle_lanes
-
-LANES = 64  # runs per call: the stride of every lane array (a constant in generated code)
-GROUP = 4  # samples per iteration of the generated learning passes' loop over lanes
-PASSES_IMPORT = "from kernels.lockstep_passes import learn_picked, learn_set, sgd_online\n"
-# How an epoch learns, which decides the passes it calls (see batch_mode).
-FULL_BATCH = 0  # learn_set: the scoring pass is the gradient, one update
-MINI_BATCH = 1  # learn_picked and an update per mini-batch, scoring the epoch's start
-ONLINE = 2  # sgd_online: plain SGD, an update per sample, scoring the epoch's start
-BATCH_MODES = ("full batch", "mini-batch", "online")
+from kernels.call import call_pass
+from kernels.lanes import FULL_BATCH, GROUP, MINI_BATCH, ONLINE, batch_mode
+from kernels.optimizers import step_lanes
+from kernels.options import INTERNAL_OPTIONS, JIT_OPTIONS
+from kernels.rng import shuffle_lanes
 
 
-@register_jitable
-def batch_mode(n: int, batch_size: int, opt_code: int) -> int:
-    """:data:`FULL_BATCH`, :data:`MINI_BATCH` or :data:`ONLINE`: which passes an epoch
-    of ``n`` samples in batches of ``batch_size`` with optimizer ``opt_code`` calls."""
-    if batch_size >= n:
-        return FULL_BATCH
-    if batch_size == 1 and opt_code == SGD:
-        return ONLINE
-    return MINI_BATCH
-
-
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def swap_columns(arr: np.ndarray, r: int, q: int) -> None:
     """Exchange lanes ``r`` and ``q`` of a 2-D lane array."""
     for k in range(arr.shape[0]):
         arr[k, r], arr[k, q] = arr[k, q], arr[k, r]
 
 
-@njit(**JIT_OPTIONS)
-def swap(vec: np.ndarray, r: int, q: int) -> None:
-    """Exchange entries ``r`` and ``q`` of a per-lane vector."""
-    vec[r], vec[q] = vec[q], vec[r]
+@njit(**INTERNAL_OPTIONS)
+def zero_rows(arr: np.ndarray, m: int) -> None:
+    """``arr[:, :m] = 0``."""
+    for k in range(arr.shape[0]):
+        row = arr[k]
+        for r in range(m):
+            row[r] = 0.0
 
 
 @njit(**JIT_OPTIONS)
 def train_lanes(
     xt: np.ndarray,
     y: np.ndarray,
-    sizes: np.ndarray,
-    theta_in: np.ndarray,
-    lr_in: np.ndarray,
-    seeds: np.ndarray,
-    target_in: np.ndarray,
-    stops_in: np.ndarray,
-    hidden_code: int,
-    out_code: int,
-    loss_code: int,
+    net: np.ndarray,
     opt_code: int,
     epochs: int,
     batch_size: int,
     shuffle_batches: bool,
     use_bias: bool,
+    pass_address: int,
+    n_runs: int,
+    weights: np.ndarray,
+    grad: np.ndarray,
+    moments: np.ndarray,
+    scores: np.ndarray,
+    neurons: np.ndarray,
+    group: np.ndarray,
+    lane_f: np.ndarray,
+    lane_i: np.ndarray,
+    state: np.ndarray,
+    order: np.ndarray,
     theta_out: np.ndarray,
     loss_out: np.ndarray,
     acc_out: np.ndarray,
@@ -84,88 +72,76 @@ def train_lanes(
     convergence: np.ndarray,
     diverged: np.ndarray,
 ) -> None:
-    """Train the runs of ``theta_in``'s columns (at most :data:`LANES`) in lockstep.
+    """Train the ``n_runs`` runs in the first columns of ``weights`` in lockstep.
 
-    Per run ``k`` (a column of every ``(.., R)`` argument, an entry of every ``(R,)``
-    one): its learning rate, shuffle seed, target loss (NaN for none) and whether to
-    stop there in; its final weights (``theta_out[:, k]``), curves
+    In: ``net``, the net as the passes read it (:func:`kernels.lockstep.net_info`);
+    ``pass_address``, the address of the batch mode's pass, generic
+    (:func:`kernels.lockstep_passes.generic_address`) or generated for the net
+    (:mod:`kernels.specialised`). The buffers, a column per lane: ``weights`` (the
+    weights, then a copy of them at the epoch's start), ``grad``, ``moments`` (the
+    optimizer's two state arrays), ``scores`` (total, correct), ``neurons`` (z, a,
+    delta: a row per neuron), ``group`` (a group of picked samples' inputs, a row per
+    input and sample, then their targets; the generic passes use its first rows for
+    one sample's inputs, its target and two rows of sums nothing reads), ``lane_f``
+    (learning rate, target loss or NaN, whether to stop there, a scratch row),
+    ``lane_i`` (the run in the lane, its convergence epoch or -1, a scratch row),
+    ``state`` (each lane's shuffle generator), ``order`` (each lane's sample order).
+    Out, per run ``k``: its final weights (``theta_out[:, k]``), curves
     (``loss_out[k, :epochs_run[k]]``), convergence epoch (-1 for never) and whether it
-    diverged out.
+    diverged.
     """
-    n_inputs, n = xt.shape
-    n_runs = theta_in.shape[1]
-    woff, boff, roff, n_params, n_rows = layout(sizes)
-    net = (sizes, woff, boff, roff, hidden_code, out_code, loss_code, use_bias)
-    work = (
-        np.zeros((n_rows, LANES)),
-        np.zeros((n_rows, LANES)),
-        np.zeros((n_rows, LANES)),
-        np.zeros(n_rows * LANES, np.int64),
-        np.zeros((n_inputs, LANES)),
-        np.zeros(LANES),
-        np.zeros((GROUP * n_inputs, LANES)),  # a group of picked samples' inputs and
-        np.zeros(GROUP * LANES),  # targets, a row per sample (generated passes only)
-        np.zeros((2, LANES)),  # sums the generic passes make and nothing reads
-    )
-    # The weights, then (mini-batch, online) a copy of them at the start of the epoch:
-    # one array, so the generated passes read both from one base (no alias checks).
-    weights = np.zeros((2 * n_params, LANES))
+    n = xt.shape[1]
+    n_params = grad.shape[0]
     theta, start = weights[:n_params], weights[n_params:]
-    theta[:, :n_runs] = theta_in
-    grad = np.zeros((n_params, LANES))
-    s1 = np.zeros((n_params, LANES))
-    s2 = np.zeros((n_params, LANES))
-    scores = np.zeros((2, LANES))  # one array for the same reason
+    s1, s2 = moments[0], moments[1]
     total, correct = scores[0], scores[1]
-    scratch = np.zeros(LANES)
-    # Per-lane state that moves with its run when lanes are compacted.
-    run = np.arange(LANES)
-    conv = np.full(LANES, -1, np.int64)
-    lr = np.zeros(LANES)
-    lr[:n_runs] = lr_in
-    target = np.full(LANES, math.nan)
-    target[:n_runs] = target_in
-    stops = np.zeros(LANES, np.bool_)
-    stops[:n_runs] = stops_in
-    state = np.zeros(LANES, np.uint64)
-    for r in range(n_runs):
-        state[r] = seed_state(seeds[r])
-    order = np.empty((n, LANES), np.int64)
-    picks = np.empty(LANES, np.int64)
-    for s in range(n):
-        order[s] = s
+    xs, ygroup = group[:-GROUP], group[-GROUP:]
+    lr, target, stops, scratch = lane_f[0], lane_f[1], lane_f[2], lane_f[3]
+    run, conv, picks = lane_i[0], lane_i[1], lane_i[2]
     mode = batch_mode(n, batch_size, opt_code)
     inv_n = 1.0 / n
     active = n_runs
     t = 0
     for e in range(epochs):
-        total[:active] = 0.0
-        correct[:active] = 0.0
+        for r in range(active):
+            total[r] = 0.0
+            correct[r] = 0.0
         # The whole set in order scores the weights at the start of epoch e: in full
         # batch it is the epoch's gradient; else it goes along in the passes that
-        # update (independent chains for the core), from a copy of those weights, each
-        # batch's samples in order with the batch.
+        # update, from a copy of those weights (rows n_params on of ``weights``).
         if mode == FULL_BATCH:
-            grad[:, :active] = 0.0
-            learn_set(theta, grad, xt, y, total, correct, inv_n, active, net, work)
+            zero_rows(grad, active)
+            call_pass(
+                pass_address,
+                (weights, grad, xt, y, order, lr, scores, xs, ygroup, 0, n, n, active, inv_n)
+                + (net, neurons),
+            )
         else:
             if shuffle_batches:
                 shuffle_lanes(order, state, picks, active)
-            start[:, :active] = theta[:, :active]
+            for k in range(n_params):
+                src, dst = theta[k], start[k]
+                for r in range(active):
+                    dst[r] = src[r]
         if mode == ONLINE:
-            sgd_online(weights, grad, xt, y, order, lr, scores, inv_n, active, net, work)
+            call_pass(
+                pass_address,
+                (weights, grad, xt, y, order, lr, scores, xs, ygroup, 0, n, n, active, 1.0)
+                + (net, neurons),
+            )
             t += n
         elif mode == MINI_BATCH:
             for first in range(0, n, batch_size):
                 m = min(batch_size, n - first)
-                grad[:, :active] = 0.0
-                stop = first + m
-                learn_picked(
-                    weights, grad, xt, y, order, first, stop, scores, 1.0 / m, active, net, work
+                zero_rows(grad, active)
+                call_pass(
+                    pass_address,
+                    (weights, grad, xt, y, order, lr, scores, xs, ygroup, first, first + m)
+                    + (n, active, 1.0 / m, net, neurons),
                 )
                 t += 1
                 step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
-        scored = theta if mode == FULL_BATCH else start
+        base = 0 if mode == FULL_BATCH else n_params  # the weights that scored epoch e
         # Record, then retire the lanes that stop here (from the last down, each
         # replaced by the last active lane, which has been looked at already).
         for r in range(active - 1, -1, -1):
@@ -173,27 +149,27 @@ def train_lanes(
             loss = total[r] * inv_n
             loss_out[k, e] = loss
             acc_out[k, e] = correct[r] / n
-            stop = not math.isfinite(loss)
-            if not stop and target[r] == target[r] and conv[r] < 0 and loss < target[r]:
+            stop_here = not math.isfinite(loss)
+            if not stop_here and target[r] == target[r] and conv[r] < 0 and loss < target[r]:
                 conv[r] = e
-                stop = stops[r]
-            if not stop:
+                stop_here = stops[r] != 0.0
+            if not stop_here:
                 continue
-            theta_out[:, k] = scored[:, r]
+            for p in range(n_params):
+                theta_out[p, k] = weights[base + p, r]
             epochs_run[k] = e + 1
             convergence[k] = conv[r]
             diverged[k] = not math.isfinite(loss)
             active -= 1
             if r != active:
-                for arr in (weights, s1, s2, grad):
-                    swap_columns(arr, r, active)
+                swap_columns(weights, r, active)
+                swap_columns(moments[0], r, active)
+                swap_columns(moments[1], r, active)
+                swap_columns(grad, r, active)
                 swap_columns(order, r, active)
-                swap(run, r, active)
-                swap(conv, r, active)
-                swap(lr, r, active)
-                swap(target, r, active)
-                swap(stops, r, active)
-                swap(state, r, active)
+                swap_columns(lane_f, r, active)
+                swap_columns(lane_i[:2], r, active)
+                state[r], state[active] = state[active], state[r]
         if active == 0:
             return
         if mode == FULL_BATCH:
@@ -201,7 +177,8 @@ def train_lanes(
             step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
     for r in range(active):
         k = run[r]
-        theta_out[:, k] = theta[:, r]
+        for p in range(n_params):
+            theta_out[p, k] = weights[p, r]
         epochs_run[k] = epochs
         convergence[k] = conv[r]
         diverged[k] = False

@@ -1,26 +1,44 @@
 """Generic lockstep passes: one sample through any net, for runs in lanes.
 
 Every array has a row per parameter or neuron and a column (lane) per run; every
-innermost loop runs over the lanes ``[0, m)``. :func:`score` and :func:`learn` take
-one sample; :func:`learn_set`, :func:`learn_picked` and :func:`sgd_online`, what
-:mod:`kernels.lockstep_loop` calls, take a pass's samples (the last two score the
-epoch's start weights as they go; :func:`score_set` scores a whole set). :mod:`kernels.codegen`
-replaces those three, for one net and one choice of activation and loss, by
-straight-line code that keeps a lane's neurons in registers (benchmarks/README.md,
-"Many runs in lockstep"); these are the version for any net, and the reference the
-generated code is tested against, bit for bit.
+innermost loop runs over the lanes ``[0, m)``. :func:`score_lanes` takes one sample
+(each lane its own, in the rows of ``xin`` and ``yl``) forward and scores it,
+:func:`learn_lanes` adds its gradient too; :func:`full_batch`, :func:`mini_batch` and
+:func:`online` feed them a pass's samples, each compiled on first use as a C function
+the training loop (:mod:`kernels.lockstep_loop`) calls by address, as it calls a
+generated pass. :mod:`kernels.codegen` writes the same operations out as
+straight-line code for one net (its neurons in registers, benchmarks/README.md, "Many
+runs in lockstep"); these passes serve any net and are the reference the generated
+code is tested against, bit for bit.
+
+Kept cheap to compile: every net larger than the generated passes' uses them, and a
+sweep compiles them beside its training. A sample's pass is two compiled functions with
+the choices (activation, loss) as integer codes, the small loops they are made of
+inlined by Numba (one or two call sites each), the three passes compiled only for the
+batch modes a process uses, and no Python wrapper on anything Python never calls.
 """
 
 import numpy as np
-from numba import njit
+from numba import carray, cfunc, njit
 
-from kernels.activations import activate_lanes, scale_by_derivative
+from kernels.activations import (
+    IDENTITY,
+    LEAKY_RELU,
+    LEAKY_SLOPE,
+    RELU,
+    SIGMOID,
+    TANH,
+    sigmoid_lane,
+    tanh_lane,
+)
+from kernels.call import PASS_SIGNATURE
+from kernels.lanes import FULL_BATCH, LANES, MINI_BATCH, NET_SHAPE, ONLINE
 from kernels.losses import BCE, MAE, MSE, softplus
 from kernels.optimizers import sgd_lanes
-from kernels.options import JIT_OPTIONS
+from kernels.options import CFUNC_OPTIONS, INTERNAL_OPTIONS, source_keyed_cache
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **INTERNAL_OPTIONS)
 def dot_lanes(
     out: np.ndarray,
     rows: np.ndarray,
@@ -36,23 +54,15 @@ def dot_lanes(
     Four terms per pass over the lanes, their sum kept in a register: each lane's
     accumulator is loaded and stored once per four multiply-adds instead of once per
     one (the loop is bound by loads and stores, not arithmetic). Always
-    ``acc + w * x`` in order, which ``contract`` can fuse one way only.
+    ``acc + w * x`` in order, which ``contract`` fuses one way only.
     """
     k = 0
     while k + 4 <= count:
-        x0, x1, x2, x3 = (
-            rows[first + k],
-            rows[first + k + 1],
-            rows[first + k + 2],
-            rows[first + k + 3],
-        )
+        x0, x1 = rows[first + k], rows[first + k + 1]
+        x2, x3 = rows[first + k + 2], rows[first + k + 3]
         w = w_first + k * w_stride
-        w0, w1, w2, w3 = (
-            theta[w],
-            theta[w + w_stride],
-            theta[w + 2 * w_stride],
-            theta[w + 3 * w_stride],
-        )
+        w0, w1 = theta[w], theta[w + w_stride]
+        w2, w3 = theta[w + 2 * w_stride], theta[w + 3 * w_stride]
         for r in range(m):
             out[r] = out[r] + w0[r] * x0[r] + w1[r] * x1[r] + w2[r] * x2[r] + w3[r] * x3[r]
         k += 4
@@ -75,7 +85,7 @@ def dot_lanes(
             out[r] = out[r] + w0[r] * x0[r]
 
 
-@njit(**JIT_OPTIONS)
+@njit(inline="always", **INTERNAL_OPTIONS)
 def outer_lanes(
     grad: np.ndarray, g_first: int, x: np.ndarray, rows: np.ndarray, first: int, count: int, m: int
 ) -> None:
@@ -85,18 +95,10 @@ def outer_lanes(
     """
     k = 0
     while k + 4 <= count:
-        g0, g1, g2, g3 = (
-            grad[g_first + k],
-            grad[g_first + k + 1],
-            grad[g_first + k + 2],
-            grad[g_first + k + 3],
-        )
-        d0, d1, d2, d3 = (
-            rows[first + k],
-            rows[first + k + 1],
-            rows[first + k + 2],
-            rows[first + k + 3],
-        )
+        g0, g1 = grad[g_first + k], grad[g_first + k + 1]
+        g2, g3 = grad[g_first + k + 2], grad[g_first + k + 3]
+        d0, d1 = rows[first + k], rows[first + k + 1]
+        d2, d3 = rows[first + k + 2], rows[first + k + 3]
         for r in range(m):
             v = x[r]
             g0[r] += v * d0[r]
@@ -104,111 +106,153 @@ def outer_lanes(
             g2[r] += v * d2[r]
             g3[r] += v * d3[r]
         k += 4
-    for q in range(k, count):
-        g = grad[g_first + q]
-        d = rows[first + q]
+    while k < count:
+        g = grad[g_first + k]
+        d = rows[first + k]
         for r in range(m):
             g[r] += x[r] * d[r]
+        k += 1
 
 
-@njit(**JIT_OPTIONS)
-def forward_lanes(
-    sizes: np.ndarray,
-    woff: np.ndarray,
-    boff: np.ndarray,
-    roff: np.ndarray,
-    theta: np.ndarray,
-    z: np.ndarray,
-    a: np.ndarray,
-    bits: np.ndarray,
-    hidden_code: int,
-    out_code: int,
-    m: int,
-) -> None:
-    """One sample through the net in lanes ``[0, m)``: ``z = b + sum_i W[i, j] a_i``, ``a = f(z)``.
+@njit(inline="always", **INTERNAL_OPTIONS)
+def activate_rows(code: int, z: np.ndarray, a: np.ndarray, first: int, count: int, m: int) -> None:
+    """``a = f(z)`` in rows ``first .. first + count`` and lanes ``[0, m)``.
 
-    ``theta`` has a row per parameter (the flat layout of :mod:`kernels.mlp`), ``z`` and
-    ``a`` a row per neuron; the input rows of ``a`` are filled by the caller. A layer's
-    activations run over all its rows and every lane at once (lanes past ``m`` hold
-    stale numbers, harmless): one call per neuron left too few values in flight to
-    hide the exp's latency (9 sigmoids of 8 lanes: 550 ns one row at a time).
+    The lane formulas of :mod:`kernels.activations` at every length (a lane's value
+    must not depend on how many runs share the call, so no libm for short rows).
     """
+    for j in range(first, first + count):
+        zj, aj = z[j], a[j]
+        if code == SIGMOID:
+            for r in range(m):
+                aj[r] = sigmoid_lane(zj[r])
+        elif code == TANH:
+            for r in range(m):
+                aj[r] = tanh_lane(zj[r])
+        elif code == RELU:
+            for r in range(m):
+                aj[r] = zj[r] if zj[r] > 0.0 else 0.0
+        elif code == LEAKY_RELU:
+            for r in range(m):
+                aj[r] = zj[r] if zj[r] > 0.0 else LEAKY_SLOPE * zj[r]
+        else:
+            for r in range(m):
+                aj[r] = zj[r]
+
+
+@njit(inline="always", **INTERNAL_OPTIONS)
+def scale_rows(code: int, a: np.ndarray, delta: np.ndarray, first: int, count: int, m: int) -> None:
+    """``delta *= f'(.)``, the derivative written in terms of the output ``a``, in rows
+    ``first .. first + count`` and lanes ``[0, m)`` (as :func:`kernels.activations.scale_one`)."""
+    if code == IDENTITY:
+        return
+    for j in range(first, first + count):
+        aj, dj = a[j], delta[j]
+        if code == SIGMOID:
+            for r in range(m):
+                dj[r] *= aj[r] * (1.0 - aj[r])
+        elif code == TANH:
+            for r in range(m):
+                dj[r] *= 1.0 - aj[r] * aj[r]
+        elif code == RELU:
+            for r in range(m):
+                dj[r] = dj[r] if aj[r] > 0.0 else 0.0
+        else:
+            for r in range(m):
+                dj[r] = dj[r] if aj[r] > 0.0 else LEAKY_SLOPE * dj[r]
+
+
+@njit(**INTERNAL_OPTIONS)
+def score_lanes(
+    theta: np.ndarray,
+    xin: np.ndarray,
+    yl: np.ndarray,
+    total: np.ndarray,
+    correct: np.ndarray,
+    inv_m: float,
+    m: int,
+    sizes: np.ndarray,
+    offsets: np.ndarray,
+    codes: np.ndarray,
+    neurons: np.ndarray,
+) -> None:
+    """One sample forward in lanes ``[0, m)`` through ``theta`` (a row per parameter):
+    its loss and hit added to ``total``/``correct``, its delta at the output neuron's
+    logit (scaled by ``inv_m``, before the output activation's derivative) in
+    ``neurons[2]``.
+
+    ``xin`` holds each lane's inputs (a row per input), ``yl`` its target; ``offsets``
+    the rows of each layer's weights, biases and first neuron
+    (:func:`kernels.lockstep.lane_layout`); ``codes`` the hidden and output activation
+    and the loss; ``neurons`` z, a and delta, a row per neuron. The forward pass is
+    ``z = b + sum_i W[i, j] a_i``, ``a = f(z)``.
+    """
+    woff, boff, roff = offsets[0], offsets[1], offsets[2]
+    z, a, delta = neurons[0], neurons[1], neurons[2]
+    hidden_code, out_code, loss_code = codes[0], codes[1], codes[2]
     n_layers = sizes.shape[0] - 1
-    width = z.shape[1]
+    for k in range(sizes[0]):
+        row, src = a[k], xin[k]
+        for r in range(m):
+            row[r] = src[r]
     for layer in range(n_layers):
-        fan_in = sizes[layer]
         fan_out = sizes[layer + 1]
-        prev = roff[layer]
         first = roff[layer + 1]
         for j in range(fan_out):
             zj = z[first + j]
             b = theta[boff[layer] + j]
             for r in range(m):
                 zj[r] = b[r]
-            dot_lanes(zj, a, prev, fan_in, theta, woff[layer] + j, fan_out, m)
+            dot_lanes(zj, a, roff[layer], sizes[layer], theta, woff[layer] + j, fan_out, m)
         code = out_code if layer == n_layers - 1 else hidden_code
-        zl = z[first : first + fan_out].reshape(-1)
-        al = a[first : first + fan_out].reshape(-1)
-        activate_lanes(code, zl, al, bits, fan_out * width)
+        activate_rows(code, z, a, first, fan_out, m)
+    # The loss at the output and its delta at the logit (mse and mae at the output,
+    # the derivative follows in learn_lanes; bce from the logit, no derivative).
+    out = roff[n_layers]
+    zo, yhat, do = z[out], a[out], delta[out]
+    if loss_code == MSE:
+        for r in range(m):
+            d = yhat[r] - yl[r]
+            total[r] += d * d
+            do[r] = 2.0 * d * inv_m
+    elif loss_code == MAE:
+        for r in range(m):
+            d = yhat[r] - yl[r]
+            total[r] += abs(d)
+            do[r] = (1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)) * inv_m
+    else:
+        for r in range(m):
+            total[r] += softplus(zo[r]) - yl[r] * zo[r]
+            do[r] = (yhat[r] - yl[r]) * inv_m
+    for r in range(m):
+        correct[r] += 1.0 if (yhat[r] > 0.5) == (yl[r] > 0.5) else 0.0
 
 
-@njit(**JIT_OPTIONS)
-def loss_lanes(
-    code: int,
-    out_code: int,
-    z: np.ndarray,
-    yhat: np.ndarray,
-    target: np.ndarray,
-    delta: np.ndarray,
+@njit(**INTERNAL_OPTIONS)
+def learn_lanes(
+    theta: np.ndarray,
+    grad: np.ndarray,
+    xin: np.ndarray,
+    yl: np.ndarray,
     total: np.ndarray,
     correct: np.ndarray,
     inv_m: float,
     m: int,
-) -> None:
-    """Add one sample's loss and hit to each lane's ``total``/``correct``; its delta at the logit.
-
-    The formulas of :func:`kernels.losses.loss_and_delta`, one sample per lane.
-    """
-    if code == MSE:
-        for r in range(m):
-            d = yhat[r] - target[r]
-            total[r] += d * d
-            delta[r] = 2.0 * d * inv_m
-    elif code == MAE:
-        for r in range(m):
-            d = yhat[r] - target[r]
-            total[r] += abs(d)
-            delta[r] = (1.0 if d > 0.0 else (-1.0 if d < 0.0 else 0.0)) * inv_m
-    else:
-        for r in range(m):
-            total[r] += softplus(z[r]) - target[r] * z[r]
-            delta[r] = (yhat[r] - target[r]) * inv_m
-    for r in range(m):
-        correct[r] += 1.0 if (yhat[r] > 0.5) == (target[r] > 0.5) else 0.0
-    if code != BCE:
-        scale_by_derivative(out_code, yhat, delta, m)
-
-
-@njit(**JIT_OPTIONS)
-def backward_lanes(
     sizes: np.ndarray,
-    woff: np.ndarray,
-    boff: np.ndarray,
-    roff: np.ndarray,
-    theta: np.ndarray,
-    a: np.ndarray,
-    delta: np.ndarray,
-    grad: np.ndarray,
-    hidden_code: int,
+    offsets: np.ndarray,
+    codes: np.ndarray,
     use_bias: bool,
-    m: int,
+    neurons: np.ndarray,
 ) -> None:
-    """Add one sample's gradient to ``grad`` in lanes ``[0, m)``, from the output row of ``delta``.
-
-    dW[i, j] += a_i delta_j, db[j] += delta_j, delta_i = f'(a_i) sum_j W[i, j] delta_j.
-    """
+    """:func:`score_lanes`, then the sample's gradient added to ``grad``, from the old
+    weights: dW[i, j] += a_i delta_j, db[j] += delta_j,
+    delta_i = f'(a_i) sum_j W[i, j] delta_j."""
+    score_lanes(theta, xin, yl, total, correct, inv_m, m, sizes, offsets, codes, neurons)
+    woff, boff, roff = offsets[0], offsets[1], offsets[2]
+    a, delta = neurons[1], neurons[2]
     n_layers = sizes.shape[0] - 1
-    width = a.shape[1]
+    if codes[2] != BCE:
+        scale_rows(codes[1], a, delta, roff[n_layers], 1, m)
     for layer in range(n_layers - 1, -1, -1):
         fan_in = sizes[layer]
         fan_out = sizes[layer + 1]
@@ -229,79 +273,24 @@ def backward_lanes(
             for r in range(m):
                 di[r] = 0.0
             dot_lanes(di, delta, first, fan_out, theta, woff[layer] + i * fan_out, 1, m)
-        dl = delta[prev : prev + fan_in].reshape(-1)
-        al = a[prev : prev + fan_in].reshape(-1)
-        scale_by_derivative(hidden_code, al, dl, fan_in * width)
+        scale_rows(codes[0], a, delta, prev, fan_in, m)
 
 
-@njit(**JIT_OPTIONS)
-def _inputs(xin: np.ndarray, a: np.ndarray, m: int) -> None:
-    for k in range(xin.shape[0]):
-        row, src = a[k], xin[k]
-        for r in range(m):
-            row[r] = src[r]
-
-
-@njit(**JIT_OPTIONS)
-def score(
-    theta: np.ndarray,
-    xin: np.ndarray,
-    yl: np.ndarray,
-    total: np.ndarray,
-    correct: np.ndarray,
-    inv_m: float,
-    m: int,
-    net: tuple,  # type: ignore[type-arg]
-    work: tuple,  # type: ignore[type-arg]
-) -> None:
-    """One sample (``xin``, a row per input, ``yl`` its targets) forward in lanes ``[0, m)``:
-    its loss and hit added to ``total``/``correct``, its output delta in ``work``.
-
-    ``net`` is ``(sizes, woff, boff, roff, hidden_code, out_code, loss_code, use_bias)``,
-    ``work`` the scratch ``(z, a, delta, bits, xin, yl, ...)`` (then the generated
-    passes' rows for a group of samples, and two rows for sums nothing reads; ``xin``
-    must keep one row per input).
-    """
-    sizes, woff, boff, roff, hidden_code, out_code, loss_code, _ = net
-    z, a, delta, bits = work[0], work[1], work[2], work[3]
-    out = a.shape[0] - 1
-    _inputs(xin, a, m)
-    forward_lanes(sizes, woff, boff, roff, theta, z, a, bits, hidden_code, out_code, m)
-    loss_lanes(loss_code, out_code, z[out], a[out], yl, delta[out], total, correct, inv_m, m)
-
-
-@njit(**JIT_OPTIONS)
-def learn(
-    theta: np.ndarray,
-    grad: np.ndarray,
-    xin: np.ndarray,
-    yl: np.ndarray,
-    total: np.ndarray,
-    correct: np.ndarray,
-    inv_m: float,
-    m: int,
-    net: tuple,  # type: ignore[type-arg]
-    work: tuple,  # type: ignore[type-arg]
-) -> None:
-    """:func:`score`, then the sample's gradient added to ``grad`` (scaled by ``inv_m``)."""
-    sizes, woff, boff, roff, hidden_code, _, _, use_bias = net
-    a, delta = work[1], work[2]
-    score(theta, xin, yl, total, correct, inv_m, m, net, work)
-    backward_lanes(sizes, woff, boff, roff, theta, a, delta, grad, hidden_code, use_bias, m)
-
-
-@njit(**JIT_OPTIONS)
-def _sample_in_lanes(
+@njit(**INTERNAL_OPTIONS)
+def in_order(
     xt: np.ndarray, y: np.ndarray, s: int, xin: np.ndarray, yl: np.ndarray, m: int
 ) -> None:
     """Sample ``s`` of ``xt`` (a row per input) and its target in every lane ``[0, m)``."""
     for k in range(xt.shape[0]):
-        xin[k, :m] = xt[k, s]
-    yl[:m] = y[s]
+        row, v = xin[k], xt[k, s]
+        for r in range(m):
+            row[r] = v
+    for r in range(m):
+        yl[r] = y[s]
 
 
-@njit(**JIT_OPTIONS)
-def _picked_in_lanes(
+@njit(**INTERNAL_OPTIONS)
+def picked(
     xt: np.ndarray, y: np.ndarray, pick: np.ndarray, xin: np.ndarray, yl: np.ndarray, m: int
 ) -> None:
     """Sample ``pick[r]`` and its target in lane ``r``, for every lane ``[0, m)``."""
@@ -313,143 +302,98 @@ def _picked_in_lanes(
         yl[r] = y[pick[r]]
 
 
-@njit(**JIT_OPTIONS)
-def score_set(
-    theta: np.ndarray,
-    xt: np.ndarray,
-    y: np.ndarray,
-    total: np.ndarray,
-    correct: np.ndarray,
-    inv_m: float,
-    m: int,
-    net: tuple,  # type: ignore[type-arg]
-    work: tuple,  # type: ignore[type-arg]
-) -> None:
-    """Every sample of ``xt`` (a row per input) in order through :func:`score`, every lane."""
-    xin, yl = work[4], work[5]
-    for s in range(xt.shape[1]):
-        _sample_in_lanes(xt, y, s, xin, yl, m)
-        score(theta, xin, yl, total, correct, inv_m, m, net, work)
-
-
-@njit(**JIT_OPTIONS)
-def learn_set(
-    theta: np.ndarray,
-    grad: np.ndarray,
-    xt: np.ndarray,
-    y: np.ndarray,
-    total: np.ndarray,
-    correct: np.ndarray,
-    inv_m: float,
-    m: int,
-    net: tuple,  # type: ignore[type-arg]
-    work: tuple,  # type: ignore[type-arg]
-) -> None:
-    """Every sample of ``xt`` in order through :func:`learn`: a full batch's gradient."""
-    xin, yl = work[4], work[5]
-    for s in range(xt.shape[1]):
-        _sample_in_lanes(xt, y, s, xin, yl, m)
-        learn(theta, grad, xin, yl, total, correct, inv_m, m, net, work)
-
-
-@njit(**JIT_OPTIONS)
-def learn_each(
-    theta: np.ndarray,
-    grad: np.ndarray,
-    xt: np.ndarray,
-    y: np.ndarray,
-    order: np.ndarray,
-    start: int,
-    stop: int,
-    total: np.ndarray,
-    correct: np.ndarray,
-    inv_m: float,
-    m: int,
-    net: tuple,  # type: ignore[type-arg]
-    work: tuple,  # type: ignore[type-arg]
-) -> None:
-    """Samples ``order[start:stop, r]`` through :func:`learn`, lane ``r`` its own."""
-    xin, yl = work[4], work[5]
-    for s in range(start, stop):
-        _picked_in_lanes(xt, y, order[s], xin, yl, m)
-        learn(theta, grad, xin, yl, total, correct, inv_m, m, net, work)
-
-
-@njit(**JIT_OPTIONS)
-def learn_picked(
-    weights: np.ndarray,
-    grad: np.ndarray,
-    xt: np.ndarray,
-    y: np.ndarray,
-    order: np.ndarray,
-    start: int,
-    stop: int,
-    scores: np.ndarray,
-    inv_m: float,
-    m: int,
-    net: tuple,  # type: ignore[type-arg]
-    work: tuple,  # type: ignore[type-arg]
-) -> None:
-    """A mini-batch, scored: ``weights`` holds theta's rows, then a copy of them from the
-    epoch's start, which scores samples ``start`` to ``stop`` in order into ``scores``
-    (total, correct); samples ``order[start:stop, r]`` (lane ``r`` its own) add their
-    gradient of theta to ``grad``.
-
-    The batches of an epoch score the whole set in order, the sums in the order
-    :func:`score_set` adds them (the same bits); the generated version weaves the
-    scoring into the learning pass.
-    """
-    n_params = weights.shape[0] // 2
-    xin, yl = work[4], work[5]
-    for s in range(start, stop):
-        _sample_in_lanes(xt, y, s, xin, yl, m)
-        score(weights[n_params:], xin, yl, scores[0], scores[1], inv_m, m, net, work)
-    unused = work[8]  # the picked samples' own losses, not wanted
-    learn_each(
-        weights[:n_params],
-        grad,
-        xt,
-        y,
-        order,
-        start,
-        stop,
-        unused[0],
-        unused[1],
-        inv_m,
-        m,
-        net,
-        work,
+@njit(inline="always", **INTERNAL_OPTIONS)
+def views(th, g, xt, y, order, lr, sc, xs, n, net, work):  # type: ignore[no-untyped-def]
+    """The arrays behind a pass's pointers (:data:`kernels.call.PASS_SIGNATURE`)."""
+    info = carray(net, NET_SHAPE)
+    n_layers, n_params, n_rows, n_inputs = info[4, 4], info[4, 5], info[4, 6], info[4, 7]
+    return (
+        info[0, : n_layers + 1],
+        info[1:4],
+        info[4, :3],
+        info[4, 3] != 0,
+        carray(th, (2 * n_params, LANES)),
+        carray(g, (n_params, LANES)),
+        carray(xt, (n_inputs, n)),
+        carray(y, (n,)),
+        carray(order, (n, LANES)),
+        carray(lr, (LANES,)),
+        carray(sc, (2, LANES)),
+        carray(xs, (n_inputs + 3, LANES)),
+        carray(work, (3, n_rows, LANES)),
     )
 
 
-@njit(**JIT_OPTIONS)
-def sgd_online(
-    weights: np.ndarray,
-    grad: np.ndarray,
-    xt: np.ndarray,
-    y: np.ndarray,
-    order: np.ndarray,
-    lr: np.ndarray,
-    scores: np.ndarray,
-    inv_n: float,
-    m: int,
-    net: tuple,  # type: ignore[type-arg]
-    work: tuple,  # type: ignore[type-arg]
-) -> None:
-    """An epoch of online SGD, scored: ``weights`` holds theta's rows, then a copy of them
-    from the epoch's start, which :func:`score_set` scores into ``scores`` (total,
-    correct); then per sample ``order[s, r]``, its gradient and the update of theta.
+def full_batch(th, g, xt, y, order, lr, sc, xs, yl, start, stop, n, m, inv_m, net, work):  # type: ignore[no-untyped-def]
+    """The generic full-batch pass: every sample in order scored and learnt from."""
+    sizes, offsets, codes, use_bias, weights, grad, xt, y, _, _, sc, samples, neurons = views(
+        th, g, xt, y, order, lr, sc, xs, n, net, work
+    )
+    theta, xin = weights[: grad.shape[0]], samples[:-3]
+    ylane = samples[-3]
+    for s in range(n):
+        in_order(xt, y, s, xin, ylane, m)
+        learn_lanes(
+            theta, grad, xin, ylane, sc[0], sc[1], inv_m, m, sizes, offsets, codes, use_bias,
+            neurons,
+        )  # fmt: skip
 
-    What batches of one sample through :func:`learn_each` and
-    :func:`kernels.optimizers.step_lanes` do (the same bits); the generated version
-    updates each parameter as soon as its gradient is known, without storing the
-    gradient, and scores sample ``s`` in the same iteration.
-    """
-    n_params = weights.shape[0] // 2
-    theta = weights[:n_params]
-    score_set(weights[n_params:], xt, y, scores[0], scores[1], inv_n, m, net, work)
-    unused = work[8]  # the updates' own losses, not wanted
-    for s in range(xt.shape[1]):
-        grad[:, :m] = 0.0
-        learn_each(theta, grad, xt, y, order, s, s + 1, unused[0], unused[1], 1.0, m, net, work)
+
+def mini_batch(th, g, xt, y, order, lr, sc, xs, yl, start, stop, n, m, inv_m, net, work):  # type: ignore[no-untyped-def]
+    """The generic mini-batch pass: samples ``start .. stop`` in order scored at the
+    epoch's start weights (rows ``n_params`` on), then each lane's picked samples
+    ``order[start:stop, r]`` learnt from at the current ones."""
+    sizes, offsets, codes, use_bias, weights, grad, xt, y, order, _, sc, samples, neurons = views(
+        th, g, xt, y, order, lr, sc, xs, n, net, work
+    )
+    n_params = grad.shape[0]
+    theta, start_copy, xin = weights[:n_params], weights[n_params:], samples[:-3]
+    ylane, unused_total, unused_correct = samples[-3], samples[-2], samples[-1]
+    for s in range(start, stop):
+        in_order(xt, y, s, xin, ylane, m)
+        score_lanes(start_copy, xin, ylane, sc[0], sc[1], inv_m, m, sizes, offsets, codes, neurons)
+    for s in range(start, stop):
+        picked(xt, y, order[s], xin, ylane, m)
+        learn_lanes(
+            theta, grad, xin, ylane, unused_total, unused_correct, inv_m, m, sizes, offsets,
+            codes, use_bias, neurons,
+        )  # fmt: skip
+
+
+def online(th, g, xt, y, order, lr, sc, xs, yl, start, stop, n, m, inv_m, net, work):  # type: ignore[no-untyped-def]
+    """The generic online SGD epoch: the start weights (rows ``n_params`` on) scored over
+    the set, then per sample ``order[s, r]`` its gradient and the SGD update, as batches
+    of one sample and :func:`kernels.optimizers.step_lanes` would (the same bits)."""
+    sizes, offsets, codes, use_bias, weights, grad, xt, y, order, lr, sc, samples, neurons = views(
+        th, g, xt, y, order, lr, sc, xs, n, net, work
+    )
+    n_params = grad.shape[0]
+    theta, start_copy, xin = weights[:n_params], weights[n_params:], samples[:-3]
+    ylane, unused_total, unused_correct = samples[-3], samples[-2], samples[-1]
+    for s in range(n):
+        in_order(xt, y, s, xin, ylane, m)
+        score_lanes(start_copy, xin, ylane, sc[0], sc[1], 1.0, m, sizes, offsets, codes, neurons)
+    for s in range(n):
+        for k in range(n_params):
+            row = grad[k]
+            for r in range(m):
+                row[r] = 0.0
+        picked(xt, y, order[s], xin, ylane, m)
+        learn_lanes(
+            theta, grad, xin, ylane, unused_total, unused_correct, 1.0, m, sizes, offsets,
+            codes, use_bias, neurons,
+        )  # fmt: skip
         sgd_lanes(theta, grad, lr, m)
+
+
+GENERIC = {FULL_BATCH: full_batch, MINI_BATCH: mini_batch, ONLINE: online}
+_compiled: dict[int, int] = {}
+
+
+def generic_address(mode: int) -> int:
+    """The address of batch mode ``mode``'s generic pass, compiled (or loaded from the
+    disk cache) on first use: a sweep of full-batch runs compiles no online pass."""
+    if mode not in _compiled:
+        with source_keyed_cache():
+            _compiled[mode] = cfunc(PASS_SIGNATURE, **CFUNC_OPTIONS)(GENERIC[mode]).address
+    return _compiled[mode]

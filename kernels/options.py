@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numba
+from llvmlite import binding as llvm
 
 JIT_OPTIONS: dict[str, Any] = {
     "nogil": True,
@@ -40,23 +41,47 @@ REDUCE_OPTIONS: dict[str, Any] = {**JIT_OPTIONS, "fastmath": {"contract", "reass
 
 EXACT_OPTIONS: dict[str, Any] = {**JIT_OPTIONS, "fastmath": False}
 
+# Functions only compiled code calls (never Python): no Python or C wrapper to build,
+# and no cache entry of their own (their callers' cached code holds them).
+INTERNAL_OPTIONS: dict[str, Any] = {
+    **JIT_OPTIONS,
+    "cache": False,
+    "no_cpython_wrapper": True,
+    "no_cfunc_wrapper": True,
+}
 
-@contextmanager
-def source_keyed_cache() -> Iterator[None]:
-    """Point Numba's disk cache, while the kernels are defined, at a folder keyed on
-    a hash of every kernel source file.
+# The generated passes: C functions called by address from the compiled loop
+# (kernels.call), so no Python wrapper and no GIL to release; JIT_OPTIONS' flags.
+CFUNC_OPTIONS: dict[str, Any] = {
+    "cache": True,
+    "error_model": "numpy",
+    "fastmath": {"contract"},
+}
+
+
+_folder: Path | None = None
+
+
+def cache_folder() -> Path:
+    """The folder of the kernels' Numba cache, keyed on a hash of every kernel source
+    file, the Numba version and this machine's CPU.
 
     Numba checks only the source of the file that defines a function: after an edit to
     ``mlp.py`` alone, ``train.py``'s cached ``_train`` (which inlines ``mlp``) would be
     loaded with the old code compiled in, silently. A folder per source hash makes any
-    edit to any kernel file a cold cache instead. The folder is
+    edit to any kernel file a cold cache instead. The CPU is in the key because Numba
+    compiles for the host's instruction set: a checkout moved to a machine of another
+    kind starts cold rather than finding code it cannot load. The folder is
     ``$NUMBA_CACHE_DIR/sweep-kernels-<hash>`` when the user set one, else
     ``kernels/__pycache__/numba-<hash>``; older ``numba-*`` folders there are pruned.
-    The setting is restored on exit, so other Numba users in the process are unaffected
-    (each dispatcher fixes its cache folder when it is decorated).
     """
+    global _folder
+    if _folder is not None:
+        return _folder
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256(numba.__version__.encode())
+    digest.update(llvm.get_host_cpu_name().encode())
+    digest.update(llvm.get_host_cpu_features().flatten().encode())
     for source in sorted(here.glob("*.py")):
         digest.update(source.name.encode() + source.read_bytes())
     key = digest.hexdigest()[:16]
@@ -68,9 +93,20 @@ def source_keyed_cache() -> Iterator[None]:
         for old in folder.parent.glob("numba-*"):
             if old != folder:
                 shutil.rmtree(old, ignore_errors=True)
+    _folder = folder
+    return folder
+
+
+@contextmanager
+def source_keyed_cache() -> Iterator[None]:
+    """Point Numba's disk cache at :func:`cache_folder` while kernels are defined.
+
+    The setting is restored on exit, so other Numba users in the process are unaffected
+    (each dispatcher fixes its cache folder when it is decorated).
+    """
     config: Any = numba.config  # its settings are set at run time: no static attributes
     previous = config.CACHE_DIR
-    config.CACHE_DIR = str(folder)
+    config.CACHE_DIR = str(cache_folder())
     try:
         yield
     finally:

@@ -18,7 +18,7 @@ import numpy as np
 
 from kernels import init_params, predict, prefers_lockstep, train, train_many
 from kernels.lockstep import generated_passes
-from kernels.lockstep_loop import FULL_BATCH, ONLINE, batch_mode
+from kernels.lanes import FULL_BATCH, ONLINE, batch_mode
 from kernels.optimizers import OPTIMIZERS
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS, make_dataset

@@ -16,7 +16,7 @@ import pytest
 
 import kernels
 from kernels import codegen
-from kernels.lockstep_loop import BATCH_MODES, FULL_BATCH, MINI_BATCH, ONLINE, batch_mode
+from kernels.lanes import BATCH_MODES, FULL_BATCH, MINI_BATCH, ONLINE, batch_mode
 from kernels.optimizers import OPTIMIZERS
 from sweep.datasets import make_dataset
 
@@ -183,19 +183,21 @@ def test_generated_passes_give_the_generic_bits(sizes: list[int], case: dict[str
         (100, 1, "sgd", ONLINE),
     ],
 )
-def test_a_generated_kernel_holds_only_the_passes_of_its_batch_mode(
+def test_a_generated_kernel_holds_only_the_pass_of_its_batch_mode(
     n: int, batch_size: int, optimizer: str, mode: int
 ) -> None:
-    """A sweep of full-batch runs compiles no mini-batch or online pass (about half the
-    compile); a pass the mode never calls raises if it ever were."""
+    """A sweep of full-batch runs compiles no mini-batch or online pass, and no copy of
+    the training loop: a net's module is one C function, its batch mode's pass, which
+    the loop (compiled once for every net) calls by address."""
     assert batch_mode(n, batch_size, OPTIMIZERS[optimizer]) == mode
-    source = codegen.passes_source(((2, 4, 4, 1), 0, 0, 0, True, mode))
-    assert "def score_set(" not in source  # no batch mode calls one (the loop scores in passes)
-    for name in ("learn_set", "learn_picked", "sgd_online"):
-        body = source.split(f"def {name}(")[1].split("@njit")[0]
-        stub = f"raise RuntimeError('{name} is not generated for {BATCH_MODES[mode]} training')"
-        assert (stub in body) == (name not in codegen.PASSES[mode])
-        assert len(body.splitlines()) > 20 or name not in codegen.PASSES[mode]
+    source = codegen.module_source(((2, 4, 4, 1), 0, 0, 0, True, mode))
+    assert source.count("def ") == 1 and source.count("@cfunc(") == 1
+    assert "def lockstep_pass(" in source and "njit" not in source
+    assert f"# {codegen.PASS_NAMES[mode]}: the pass of {BATCH_MODES[mode]} training" in source
+    assert ("sgd_one(" in source) == (mode == ONLINE)  # only online updates in the pass
+    assert ("order[" in source) == (mode != FULL_BATCH)  # full batch picks no samples
+    assert "train_lanes" not in source and "step_lanes" not in source
+    assert len(source.splitlines()) > 40
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc (Linux)")
@@ -207,7 +209,7 @@ def test_generated_kernels_work_where_the_cache_cannot_be_written() -> None:
         "from sweep.datasets import make_dataset\n"
         "x, y = make_dataset('xor')\n"
         "out = kernels.train_many(x, y, [kernels.init_params([2, 3, 1], 'normal', 0)],"
-        " epochs=30, activation='tanh')\n"
+        " epochs=30, activation='tanh', passes='generated')\n"
         "print(out[0].loss.tobytes().hex())\n"
     )
     env = {**os.environ, "NUMBA_CACHE_DIR": "/proc/no-such-cache"}
@@ -241,27 +243,47 @@ def test_generated_online_sgd_gives_the_generic_bits_in_a_full_group() -> None:
         assert digest(a) == digest(b)
 
 
-def test_online_sgd_has_no_compiled_copy_of_its_own(tmp_path: Path) -> None:
-    """The generated online pass is inlined into the training loop, never compiled
-    alone: a copy of its own is not vectorised, and in the process that compiled it
-    the loop's call went to that copy (online training 4x slower there than from the
-    disk cache). In a process compiling from an empty cache, its dispatcher holds no
-    compiled signature after training; mini-batch passes stay compiled on their own."""
+def test_a_generated_pass_is_compiled_once_and_loaded_by_any_process(tmp_path: Path) -> None:
+    """A generated pass is one C function: the process that compiles it and a process
+    that loads it from the disk cache call the same code (round six found online
+    training 4x slower in the compiling process, which had bound the loop to a second,
+    unvectorised copy of its pass). Compiled in a child with an empty cache, it is
+    marked ready and loaded by a second child; both give the same bits as this process
+    and as the generic passes."""
     code = (
         "import kernels\n"
-        "from kernels import codegen\n"
-        "from kernels.lockstep_loop import ONLINE\n"
+        "from kernels import specialised\n"
+        "from kernels.lanes import ONLINE\n"
         "from sweep.datasets import make_dataset\n"
+        "net = ((2, 4, 4, 1), 0, 0, 0, True, ONLINE)\n"
+        "print(specialised.is_ready(net))\n"
         "x, y = make_dataset('linear')\n"
         "inits = [kernels.init_params([2, 4, 4, 1], 'normal', s) for s in range(3)]\n"
-        "kernels.train_many(x, y, inits, lr=0.1, epochs=3, batch_size=1)\n"
-        "module = codegen.kernel_for(((2, 4, 4, 1), 0, 0, 0, True, ONLINE))\n"
-        "print(len(module.train_lanes.signatures), len(module.sgd_online.signatures))\n"
+        "out = kernels.train_many(x, y, inits, lr=0.1, epochs=3, batch_size=1, seed=[1, 2, 3])\n"
+        "print(specialised.is_ready(net), out[2].loss.tobytes().hex())\n"
     )
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    child = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900
+    seen = []
+    for _ in range(2):
+        child = subprocess.run(
+            [sys.executable, "-c", code.replace("epochs=3,", "epochs=3, passes='generated',")]
+            if not seen
+            else [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert child.returncode == 0, child.stderr
+        seen.append(child.stdout.split())
+    (before, after, bits), (loaded_before, loaded_after, loaded_bits) = [
+        (lines[0], lines[1], lines[2]) for lines in seen
+    ]
+    assert (before, after) == ("False", "True")  # compiled and marked by the first child
+    assert (loaded_before, loaded_after) == ("True", "True")  # found by the second
+    x, y = make_dataset("linear")
+    inits = [kernels.init_params([2, 4, 4, 1], "normal", s) for s in range(3)]
+    here = kernels.train_many(
+        x, y, inits, lr=0.1, epochs=3, batch_size=1, seed=[1, 2, 3], passes="generic"
     )
-    assert child.returncode == 0, child.stderr
-    assert child.stdout.split() == ["1", "0"]
-    assert "inline" not in codegen.passes_source(((2, 4, 4, 1), 0, 0, 0, True, MINI_BATCH))
+    assert bits == loaded_bits == here[2].loss.tobytes().hex()
