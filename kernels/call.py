@@ -28,8 +28,7 @@ PASS_SIGNATURE = types.void(
 PASS_ARGS = "th, g, xt, y, order, lr, sc, xs, yl, start, stop, n, m, inv_m, net, work"
 
 
-@intrinsic
-def call_pass(typingctx: Any, address: types.Integer, args: types.BaseTuple) -> Any:
+def _call_pass(typingctx: Any, address: types.Integer, args: types.BaseTuple) -> Any:
     """Call the C function at ``address`` with the values of the tuple ``args``: each
     array as the pointer to its data (C-contiguous, as the pass reads it), each number
     as itself. The function returns nothing."""
@@ -57,3 +56,7 @@ def call_pass(typingctx: Any, address: types.Integer, args: types.BaseTuple) -> 
         return context.get_dummy_value()
 
     return types.void(address, args), codegen
+
+
+# Typed as what it is to the code that calls it (the typing arguments are Numba's).
+call_pass: Any = intrinsic(_call_pass)

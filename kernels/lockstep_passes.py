@@ -18,6 +18,8 @@ inlined by Numba (one or two call sites each), the three passes compiled only fo
 batch modes a process uses, and no Python wrapper on anything Python never calls.
 """
 
+from typing import Any
+
 import numpy as np
 from numba import carray, cfunc, njit
 
@@ -395,5 +397,6 @@ def generic_address(mode: int) -> int:
     disk cache) on first use: a sweep of full-batch runs compiles no online pass."""
     if mode not in _compiled:
         with source_keyed_cache():
-            _compiled[mode] = cfunc(PASS_SIGNATURE, **CFUNC_OPTIONS)(GENERIC[mode]).address
+            compiled: Any = cfunc(PASS_SIGNATURE, **CFUNC_OPTIONS)(GENERIC[mode])
+            _compiled[mode] = compiled.address
     return _compiled[mode]

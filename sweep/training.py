@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from kernels import init_params, predict, prefers_lockstep, train, train_many
-from kernels.lockstep import generated_passes
 from kernels.lanes import FULL_BATCH, ONLINE, batch_mode
+from kernels.lockstep import generated_passes
 from kernels.optimizers import OPTIMIZERS
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS, make_dataset
