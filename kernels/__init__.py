@@ -18,7 +18,7 @@ with source_keyed_cache():
     from kernels.activations import ACTIVATION_ALIASES, ACTIVATIONS, OUTPUT_ACTIVATIONS
     from kernels.checks import TrainOutput
     from kernels.init import INITS, init_params
-    from kernels.lockstep import prefers_lockstep, train_many
+    from kernels.lockstep import prefers_lockstep, train_many, train_one_lane
     from kernels.losses import LOSSES
     from kernels.optimizers import OPTIMIZERS
     from kernels.train import predict, train
@@ -37,5 +37,6 @@ __all__ = [
     "prefers_lockstep",
     "train",
     "train_many",
+    "train_one_lane",
     "warm_up",
 ]

@@ -19,6 +19,7 @@ position, by generated or generic passes (tested).
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -111,6 +112,47 @@ def net_info(sizes: np.ndarray, codes: Sequence[int], bias: bool) -> np.ndarray:
     return info
 
 
+def lane_args(
+    xt: np.ndarray,
+    y: np.ndarray,
+    net: np.ndarray,
+    schedule: tuple[int, int, int, bool, bool],
+    address: int,
+    lanes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    outputs: tuple[np.ndarray, ...],
+) -> tuple[Any, ...]:
+    """The arguments of one :func:`kernels.lockstep_loop.train_lanes` call: ``schedule``
+    is (optimizer code, epochs, batch size, shuffle, bias), ``lanes`` the runs' initial
+    weights (a column each), learning rates, targets (NaN for none), whether to stop
+    there and seeds (at most :data:`LANES`), ``outputs`` the arrays the call fills."""
+    theta, lrs, targets, stops, seeds = lanes
+    p, count = theta.shape
+    n_rows, n_inputs, n = int(net[4, 6]), int(net[4, 7]), xt.shape[1]
+    weights = np.zeros((2 * p, LANES))
+    weights[:p, :count] = theta
+    lane_f = np.zeros((4, LANES))
+    lane_f[1] = math.nan
+    lane_f[0, :count], lane_f[1, :count], lane_f[2, :count] = lrs, targets, stops
+    lane_i = np.zeros((3, LANES), np.int64)
+    lane_i[0], lane_i[1] = np.arange(LANES), -1
+    state = np.zeros(LANES, np.uint64)
+    state[:count] = seeds.astype(np.uint64)
+    order = np.repeat(np.arange(n, dtype=np.int64)[:, None], LANES, axis=1)
+    buffers = (
+        weights,
+        np.zeros((p, LANES)),
+        np.zeros((2, p, LANES)),
+        np.zeros((2, LANES)),
+        np.zeros((3, n_rows, LANES)),
+        np.zeros((GROUP * (n_inputs + 1), LANES)),
+        lane_f,
+        lane_i,
+        state,
+        order,
+    )
+    return (xt, y, net, *schedule, address, count, *buffers, *outputs)
+
+
 def _per_run(value: object, n_runs: int, what: str) -> list:  # type: ignore[type-arg]
     """``value`` repeated for every run, or checked to hold one entry per run."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
@@ -200,47 +242,15 @@ def train_many(
         address = generic_address(mode)
     xt = np.ascontiguousarray(x.T)
     net = net_info(sizes, (hidden_code, out_code, loss_code), bool(bias))
-    p, n_rows, n_inputs = len(theta), int(np.sum(sizes)), x.shape[1]
+    schedule = (opt_code, int(epochs), size, bool(shuffle), bool(bias))
     for first in range(0, n_runs, LANES):
         runs = slice(first, first + LANES)
-        count = len(range(n_runs)[runs])
-        weights = np.zeros((2 * p, LANES))
-        weights[:p, :count] = theta[:, runs]
-        lane_f = np.zeros((4, LANES))
-        lane_f[0, :count], lane_f[1] = lrs[runs], math.nan
-        lane_f[1, :count], lane_f[2, :count] = targets[runs], stops[runs]
-        lane_i = np.zeros((3, LANES), np.int64)
-        lane_i[0], lane_i[1] = np.arange(LANES), -1
-        state = np.zeros(LANES, np.uint64)
-        state[:count] = seeds[runs].astype(np.uint64)
-        train_lanes(
-            xt,
-            yv,
-            net,
-            opt_code,
-            int(epochs),
-            size,
-            bool(shuffle),
-            bool(bias),
-            address,
-            count,
-            weights,
-            np.zeros((p, LANES)),
-            np.zeros((2, p, LANES)),
-            np.zeros((2, LANES)),
-            np.zeros((3, n_rows, LANES)),
-            np.zeros((GROUP * (n_inputs + 1), LANES)),
-            lane_f,
-            lane_i,
-            state,
-            np.repeat(np.arange(n, dtype=np.int64)[:, None], LANES, axis=1),
-            theta_out[:, runs],
-            loss_out[runs],
-            acc_out[runs],
-            epochs_run[runs],
-            convergence[runs],
-            diverged[runs],
-        )
+        lanes = (theta[:, runs], lrs[runs], targets[runs], stops[runs], seeds[runs])
+        weights_out = np.empty((len(theta), len(lanes[1])))  # C-contiguous: one signature
+        outputs: tuple[np.ndarray, ...] = (weights_out, loss_out[runs], acc_out[runs])
+        outputs += (epochs_run[runs], convergence[runs], diverged[runs])
+        train_lanes(*lane_args(xt, yv, net, schedule, address, lanes, outputs))
+        theta_out[:, runs] = weights_out
     return [
         TrainOutput(
             loss=loss_out[k, : epochs_run[k]].copy(),
@@ -252,3 +262,8 @@ def train_many(
         )
         for k in range(n_runs)
     ]
+
+
+def train_one_lane(x: np.ndarray, y: np.ndarray, params: Params, **kw: Any) -> TrainOutput:
+    """One run with the lockstep's bits (interim: one lane of the generic kernel)."""
+    return train_many(x, y, [params], passes="generic", **kw)[0]

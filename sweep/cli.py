@@ -18,6 +18,7 @@ from sweep.errors import SweepAborted, UserError
 from sweep.grid import BACKENDS, GridError, SweepSpec, describe, load_grid
 
 RESULTS = Path("results")
+COMPILE_POLICIES = ("auto", "all", "none")  # sweep.tiers.POLICIES (which imports the kernels)
 # The tool's own commands: their parser leaves out analysis's, whose modules load
 # pandas, 0.14 s of start-up that ``run`` (see sweep.store) and ``validate`` never need.
 SWEEP_COMMANDS = ("run", "validate")
@@ -76,6 +77,7 @@ def _run(args: argparse.Namespace) -> int:
         fresh=args.fresh,
         retry_failed=args.retry_failed,
         quiet=args.quiet,
+        compile=args.compile,
     )
     counts = f"{summary.n_ok:,} ok, {summary.n_diverged:,} diverged, {summary.n_failed:,} failed"
     if summary.n_trained == 0:
@@ -133,6 +135,13 @@ def build_parser(*, analysis: bool = True) -> argparse.ArgumentParser:
         "--retry-failed", action="store_true", help="train runs stored as failed again"
     )
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar or messages")
+    run.add_argument(
+        "--compile",
+        choices=COMPILE_POLICIES,
+        default="auto",
+        help="faster kernels for these nets: compile those that pay, beside the training "
+        "(auto, the default), all of them before training (all), or none",
+    )
     run.add_argument(
         "--dry-run", action="store_true", help="check the grid and print what would run"
     )

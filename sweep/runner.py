@@ -41,21 +41,16 @@ from tqdm import tqdm
 
 from kernels import prefers_lockstep
 from kernels.lockstep import LANES
-from sweep import store
+from kernels.warm import compile_kernel
+from sweep import store, tiers
+from sweep.compiling import BackgroundCompiler, Compiled
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS, make_dataset
 from sweep.errors import SweepAborted, UserError
 from sweep.grid import BACKENDS, SweepSpec
-from sweep.training import (
-    RunResult,
-    compile_kernels_for,
-    lockstep_key,
-    train_group,
-    train_one,
-)
+from sweep.training import RunResult, lockstep_key, train_group, train_one
 
 DEFAULT_BACKEND = "threading"
-COMPILE_NOTE_SECONDS = 2.0  # say so when compiling the kernels took longer than this
 CHUNKS_PER_WORKER = 4  # several chunks per worker, so the last ones balance the load
 TAIL_MULTIPLE = 8  # the last round's chunk sizes: whole vectors of lanes (8 doubles)
 TARGET_CHUNK_SECONDS = 1.0  # ... and each short, so progress and parts stay fresh
@@ -414,6 +409,7 @@ def run_sweep(
     fresh: bool = False,
     retry_failed: bool = False,
     quiet: bool = False,
+    compile: str = "auto",
     progress: Callable[[int, int], None] | None = None,
 ) -> SweepSummary:
     """Train every run of ``spec`` not yet in ``out_dir``, in parallel, into Parquet.
@@ -429,6 +425,10 @@ def run_sweep(
     retry_failed : train runs stored as failed again (otherwise they are skipped).
     quiet : no progress bar and no messages (the bar is off anyway when stderr is not
         a terminal).
+    compile : which faster kernels to compile (:mod:`sweep.tiers`): ``"auto"``, those
+        that pay for themselves on these runs, beside the training; ``"all"``, every
+        one, before training; ``"none"``, none (the runs train on the kernels that
+        need no compile per net).
     progress : called as ``progress(done, total)`` after each chunk of this start.
 
     Returns
@@ -447,8 +447,9 @@ def run_sweep(
     plan = store.plan_folder(out_dir, grid_text=spec.text, run_ids=order, fresh=fresh)
 
     def say(message: str) -> None:
-        if not quiet:
-            print(message, flush=True)
+        if not quiet:  # above the progress bar, which stays at the bottom
+            tqdm.write(message, file=sys.stdout)
+            sys.stdout.flush()
 
     with _backend(backend_name, address, jobs) as n_workers, store.open_folder(plan, spec.text):
         if plan.move_aside is not None:
@@ -499,33 +500,40 @@ def run_sweep(
                 f"training {n_todo:,} with {backend_name} on {n_workers} worker"
                 f"{'s' if n_workers != 1 else ''}"
             )
-            # The kernels these runs need, compiled here once before any worker starts.
+            # The first tier of kernels these runs need, compiled here before any worker
+            # starts; the faster ones that pay, in another process while they train.
             compiling = time.perf_counter()
-            n_kernels = compile_kernels_for(cfg for _, cfg in _pending(spec, order.keys, todo))
-            seconds["kernels"] = time.perf_counter() - compiling
-            if seconds["kernels"] > COMPILE_NOTE_SECONDS:
-                say(
-                    f"compiled {n_kernels} kernel{'s' if n_kernels != 1 else ''} for these nets "
-                    f"in {seconds['kernels']:.0f} s (once: Numba's disk cache keeps them)"
-                )
-            chunks = plan_chunks(
-                _pending(spec, order.keys, todo),
-                n_runs=n_todo,
+            kernel_plan = tiers.plan(
+                (cfg for _, cfg in _pending(spec, order.keys, todo)),
+                policy=compile,
                 n_workers=n_workers,
-                chunk_size=spec.chunk_size,
-                record_every=spec.record_every,
             )
-            training = time.perf_counter()
-            n_chunks = _train(
-                chunks,
-                out_dir=out_dir,
-                record_every=spec.record_every,
-                total=n_todo,
-                quiet=quiet,
-                progress=progress,
-                name=spec.name,
-            )
-            seconds["training"] = time.perf_counter() - training
+            for kind in kernel_plan.before:
+                say(f"compiling the {kind} kernel (once per machine: Numba's disk cache keeps it)")
+                compile_kernel(kind)
+            compiler = _start_compiler(kernel_plan, compile, say)
+            seconds["kernels"] = time.perf_counter() - compiling
+            try:
+                chunks = plan_chunks(
+                    _pending(spec, order.keys, todo),
+                    n_runs=n_todo,
+                    n_workers=n_workers,
+                    chunk_size=spec.chunk_size,
+                    record_every=spec.record_every,
+                )
+                training = time.perf_counter()
+                n_chunks = _train(
+                    chunks,
+                    out_dir=out_dir,
+                    record_every=spec.record_every,
+                    total=n_todo,
+                    quiet=quiet,
+                    progress=progress,
+                    name=spec.name,
+                )
+                seconds["training"] = time.perf_counter() - training
+            finally:
+                this_start["kernels"] = _stop_compiler(compiler, kernel_plan, say)
         consolidating = time.perf_counter()
         store.consolidate(out_dir, order=order)
         seconds["consolidation"] = time.perf_counter() - consolidating
@@ -560,6 +568,72 @@ def run_sweep(
         new_grid=plan.new_grid,
         first_error=first_error,
     )
+
+
+def _start_compiler(
+    plan: tiers.Plan, policy: str, say: Callable[[str], None]
+) -> BackgroundCompiler | None:
+    """Start compiling ``plan.beside`` in another process (``"all"``: and wait for it)."""
+    if not plan.beside:
+        return None
+    names = [tiers.describe_kind(job.kind) for job in plan.beside]
+    if policy != "all":
+        say(
+            f"training on the kernels compiled already; compiling {len(names)} faster "
+            f"beside it, runs switch as each is ready: {', '.join(names)}"
+        )
+    else:
+        say(f"compiling before training: {', '.join(names)}")
+
+    def done(result: Compiled) -> None:
+        kind = tiers.describe_kind(_kind(result.job))
+        if result.error:
+            say(f"could not compile {kind} ({result.error}); its runs stay on the generic kernels")
+        else:
+            say(f"compiled {kind} in {result.seconds:.1f} s")
+
+    started = time.perf_counter()
+    compiler = BackgroundCompiler([_job(job.kind) for job in plan.beside], done)
+    if policy == "all":
+        while compiler.busy:
+            time.sleep(0.05)
+        n = sum(1 for job in plan.beside if job.kind != "loop")
+        say(
+            f"compiled {n} kernel{'s' if n != 1 else ''} for these nets in "
+            f"{time.perf_counter() - started:.0f} s (once: Numba's disk cache keeps them)"
+        )
+    return compiler
+
+
+def _job(kind: str | tuple[Any, ...]) -> tuple[Any, ...]:
+    """A :mod:`sweep.compile_worker` job for a kernel."""
+    return ("kind", kind) if isinstance(kind, str) else ("net", *kind)
+
+
+def _kind(job: tuple[Any, ...]) -> Any:
+    """The kernel a :mod:`sweep.compile_worker` job names."""
+    return job[1] if job[0] == "kind" else tuple(job[1:])
+
+
+def _stop_compiler(
+    compiler: BackgroundCompiler | None, plan: tiers.Plan, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Stop the compiler (what it had not finished is left for another sweep) and say
+    what it did; what the manifest records of this start's kernels."""
+    record: dict[str, Any] = {"compiled_before": list(plan.before), "compiled_beside": []}
+    record["not_worth_compiling"] = [tiers.describe_kind(job.kind) for job in plan.skipped]
+    if compiler is None:
+        return record
+    left = len(compiler.pending) + (1 if compiler.busy else 0)
+    compiler.stop()
+    record["compiled_beside"] = [
+        {"kernel": tiers.describe_kind(_kind(result.job)), "seconds": round(result.seconds, 2)}
+        for result in compiler.done
+        if not result.error
+    ]
+    if left > 0:
+        say(f"training finished first: {left} kernel compile(s) left for another sweep")
+    return record
 
 
 def grid_order(spec: SweepSpec) -> store.RunOrder:

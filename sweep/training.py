@@ -1,11 +1,11 @@
 """Runs, from :class:`RunConfig` to :class:`RunResult`: the API notebooks and the sweep use.
 
-Each run goes to the kernel that trains its configuration fastest
-(:func:`kernels.prefers_lockstep`): :func:`kernels.train_many` for small nets (with
-passes generated for them) and, for larger nets or ``bce``, online, in small
-mini-batches or on few samples; :func:`kernels.train` otherwise. The choice
-depends on the configuration only, so :func:`train_one` gives the bits a sweep
-stores for the same configuration.
+Each configuration belongs to one kernel family (:mod:`sweep.tiers`), so
+:func:`train_one` gives the bits a sweep stores for the same configuration, whichever
+of the family's kernels trains it: the fastest one compiled at the time
+(:func:`sweep.tiers.group_kernel`). A lone run of a small net trains one run at a time
+with the lockstep's bits (:func:`kernels.train_one_lane`), so a notebook that loops
+``train_one`` over many nets compiles nothing per net.
 """
 
 import dataclasses
@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from kernels import init_params, predict, prefers_lockstep, train, train_many
-from kernels.lanes import FULL_BATCH, ONLINE, batch_mode
-from kernels.lockstep import generated_passes
-from kernels.optimizers import OPTIMIZERS
+from kernels import init_params, predict, train, train_many, train_one_lane
+from kernels.codegen import Net
+from kernels.warm import compile_kernel
 from sweep.config import RunConfig
-from sweep.datasets import DATASETS, make_dataset
+from sweep.datasets import make_dataset
+from sweep.tiers import GENERATED, ONE_LANE, ONE_RUN, group_kernel, kernels_of
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -126,9 +126,10 @@ def train_group(
 ) -> list[RunResult]:
     """Train runs that share their :func:`lockstep_key` on ``data``, one result per run.
 
-    In one :func:`kernels.train_many` call when that kernel suits the configuration,
-    else one :func:`kernels.train` call per run; each result is what :func:`train_one`
-    gives for its run. ``train_seconds`` of a lockstep group is its time shared out in
+    In one :func:`kernels.train_many` call when a lockstep kernel is compiled for the
+    configuration, else one call per run (:func:`kernels.train_one_lane` or
+    :func:`kernels.train`, by the family); each result is what :func:`train_one` gives
+    for its run. ``train_seconds`` of a lockstep group is its time shared out in
     proportion to the epochs each run ran.
     """
     if not cfgs:
@@ -158,7 +159,8 @@ def train_group(
         bias=first.bias,
     )
     start = time.perf_counter()
-    if prefers_lockstep(first.sizes, len(x), first.batch_size, first.loss):
+    kernel = group_kernel(kernels_of(first), len(cfgs))
+    if kernel not in (ONE_RUN, ONE_LANE):
         outs = train_many(
             x,
             y,
@@ -167,6 +169,7 @@ def train_group(
             seed=[cfg.seed for cfg in cfgs],
             target_loss=[cfg.target_loss for cfg in cfgs],
             stop_at_target=[cfg.stop_at_target for cfg in cfgs],
+            passes="generated" if kernel == GENERATED else "generic",
             **shared,
         )
         total = time.perf_counter() - start
@@ -174,10 +177,11 @@ def train_group(
         seconds = [total * out.epochs_run / epochs for out in outs]
     else:
         outs, seconds = [], []
+        one = train if kernel == ONE_RUN else train_one_lane
         for cfg, init in zip(cfgs, inits, strict=True):
             start = time.perf_counter()
             outs.append(
-                train(
+                one(
                     x,
                     y,
                     init,
@@ -210,56 +214,25 @@ def train_group(
 
 
 def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
-    """Compile (or load from Numba's disk cache) every kernel that training ``cfgs``
-    needs, and only those; how many.
+    """Compile (or load from Numba's disk cache) the fastest kernel of every lockstep key
+    of ``cfgs``, here and now; how many distinct kernels that is.
 
-    The one-run kernel if some run takes it, the generic lockstep kernel if some net
-    is too large for generated passes, and the generated kernel of every distinct
-    small net and batch mode (full batch, mini-batch or online: 8-13 s each the first
-    time on a machine, then cached on disk). The
-    sweep calls this in the parent before its workers start, so each kernel is
-    compiled once, not once per worker process, and a grid of lab nets does not wait
-    for kernels it never uses.
+    The one-run kernel if some run takes it; else per net the pass generated for it
+    (each net and batch mode its own) or the generic pass of its batch mode, with the
+    lockstep loop that calls them. What ``python -m sweep run --compile all`` does before
+    training; by default a sweep starts at once on the kernels that need no compile per
+    net and compiles these in another process only where they pay (:mod:`sweep.tiers`).
     """
-    kinds: set[tuple[object, ...]] = set()
-    looked_at: set[tuple[object, ...]] = set()  # what decides the kernel, per config
+    kinds: list[str | Net] = []
     for cfg in cfgs:
-        fields: tuple[object, ...] = (cfg.hidden, cfg.dataset, cfg.n, cfg.batch_size)
-        fields += (cfg.activation, cfg.output_activation, cfg.loss, cfg.bias, cfg.optimizer)
-        if fields in looked_at:
-            continue
-        looked_at.add(fields)
-        n = cfg.n if cfg.n is not None else DATASETS[cfg.dataset][1]
-        if not prefers_lockstep(cfg.sizes, n, cfg.batch_size, cfg.loss):
-            kind: tuple[object, ...] = ("one run",)
-        elif not generated_passes(cfg.sizes, cfg.loss):
-            kind = ("generic lockstep",)
-        else:
-            batch = n if cfg.batch_size is None else cfg.batch_size
-            mode = batch_mode(n, batch, OPTIMIZERS[cfg.optimizer])
-            kind = (tuple(cfg.sizes), cfg.activation, cfg.output_activation, cfg.loss, cfg.bias)
-            kind += (mode,)
-        if kind in kinds:
-            continue
-        kinds.add(kind)
-        init = init_params(cfg.sizes, "normal", 0)
-        x, y = np.zeros((3, cfg.sizes[0])), np.zeros(3)
-        if kind[0] == "one run":
-            train(x, y, init, epochs=1)
-        elif kind[0] == "generic lockstep":
-            train_many(x, y, [init], epochs=1, passes="generic")
-        else:  # three samples in batches that give the runs' batch mode
-            batch_size = None if mode == FULL_BATCH else (1 if mode == ONLINE else 2)
-            train_many(
-                x,
-                y,
-                [init],
-                activation=cfg.activation,
-                output_activation=cfg.output_activation,
-                loss=cfg.loss,
-                bias=cfg.bias,
-                optimizer=cfg.optimizer,
-                batch_size=batch_size,
-                epochs=1,
-            )
+        kernels = kernels_of(cfg)
+        kind: str | Net = (
+            ONE_RUN
+            if kernels.family == ONE_RUN
+            else (kernels.net if kernels.generated else kernels.generic)
+        )
+        if kind not in kinds:
+            kinds.append(kind)
+    for kind in kinds:
+        compile_kernel(kind)
     return len(kinds)

@@ -373,7 +373,7 @@ def test_ctrl_c_mid_sweep_saves_what_finished_says_so_in_one_line_and_resumes(tm
 def test_a_first_sweep_says_it_compiled_its_kernels_and_the_next_does_not(tmp_path):
     (tmp_path / "lab.toml").write_text(GOOD)
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
-    cold = sweep(tmp_path, "run", "lab.toml", env=env, timeout=600)
+    cold = sweep(tmp_path, "run", "lab.toml", "--compile", "all", env=env, timeout=600)
     assert cold.returncode == 0, cold.stderr
     # 2-2-2-1 and 2-4-4-1 nets: one generated lockstep kernel each
     assert re.search(r"^compiled 2 kernels for these nets in \d+ s \(once", cold.stdout, re.M)
