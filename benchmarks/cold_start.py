@@ -10,7 +10,8 @@ the same final losses to the bit).
 
 Steps: the first use (a 1-run, 10-epoch grid of a 2-3-1 tanh net on an empty cache);
 then ``grids/lr.toml``, ``activations.toml``, ``depth.toml``, ``lab.toml`` and
-``benchmarks/grids/architectures.toml`` (144 nets, 3 seeds: a benchmark, not a lab grid), each cold then warm, against the goal
+``benchmarks/grids/architectures.toml`` (144 nets, 3 seeds: a benchmark, not a lab grid), each cold
+then warm, against the goal
 max(1.5 x warm, warm + 10 s); a script that calls ``train_one`` once for each of 300
 configurations spanning 60 nets (5 activations x mse/mae/bce x 0-3 hidden layers, 200
 epochs, 21-100 samples) on an empty cache, against 300 s and 1 GB; and, warm, the
