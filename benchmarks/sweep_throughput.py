@@ -138,6 +138,14 @@ print(best)
 """
 
 
+def compile_all() -> list[str]:
+    """``["--compile", "all"]`` where ``sweep run`` has the flag, else nothing."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sweep", "run", "--help"], capture_output=True, text=True
+    )
+    return ["--compile", "all"] if "--compile" in proc.stdout else []
+
+
 def kernel_seconds(grid: Path, repeats: int) -> float:
     """The grid's pure kernel time (see the module docstring), in a fresh process."""
     proc = subprocess.run(
@@ -168,8 +176,10 @@ def main() -> None:
         work = Path(tmp)
         grid = work / "throughput.toml"
         grid.write_text(GRID.format(seeds=seeds))
-        # Fill Numba's cache first, so no case below pays for compiling.
-        run(grid, work / "fill-cache", "--jobs", "1", "--quiet")
+        # Fill Numba's cache first, so no case below pays for compiling: with every
+        # kernel these runs can use (``--compile all``; a tree from before the flag
+        # compiled them all anyway).
+        run(grid, work / "fill-cache", "--jobs", "1", "--quiet", *compile_all())
 
         cases = [("n_jobs=1", "threading", 1), ("threading", "threading", 2), ("loky", "loky", 2)]
         try:
