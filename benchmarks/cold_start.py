@@ -72,21 +72,21 @@ PER_EPOCH = """\
 import time
 import kernels
 from sweep import RunConfig, make_dataset, train_one
-from sweep.training import train_group
 rows = []
 for dataset, batch_size, epochs in [("linear", None, 3000), ("xor", None, 3000),
                                     ("linear", 16, 1000), ("linear", 1, 300)]:
     cfg = RunConfig(dataset=dataset, hidden=(4, 4), lr=0.1, epochs=epochs,
                     batch_size=batch_size)
     x, y = make_dataset(dataset)
-    init = kernels.init_params(cfg.sizes, "normal", 0)
+    init = kernels.init_params(cfg.sizes, cfg.init, cfg.seed)
     one, alone = float("inf"), float("inf")
     train_one(cfg); kernels.train(x, y, init, lr=0.1, epochs=2, batch_size=batch_size)
     for _ in range(9):  # alternated, best of each
-        t = time.perf_counter(); train_one(cfg); one = min(one, time.perf_counter() - t)
+        t = time.perf_counter(); a = train_one(cfg); one = min(one, time.perf_counter() - t)
         t = time.perf_counter()
-        kernels.train(x, y, init, lr=0.1, epochs=epochs, batch_size=batch_size)
+        b = kernels.train(x, y, init, lr=0.1, epochs=epochs, batch_size=batch_size)
         alone = min(alone, time.perf_counter() - t)
+    assert a.epochs_run == b.epochs_run == epochs
     rows.append((dataset, batch_size, one / epochs * 1e6, alone / epochs * 1e6))
 print(rows)
 """
@@ -143,8 +143,9 @@ def final_losses(folder: Path) -> dict[str, bytes]:
     return {rid: loss.tobytes() for rid, loss in zip(ids, losses, strict=True)}
 
 
-def sweep(grid: Path, out: Path, env: dict[str, str]) -> tuple[float, float, dict]:
+def sweep(grid: Path, out: Path, env: dict[str, str], *args: str) -> tuple[float, float, dict]:
     cmd = [sys.executable, "-m", "sweep", "run", str(grid), "--out", str(out), "--jobs", "2"]
+    cmd += args
     wall, peak, _ = timed(cmd, env)
     start = json.loads((out / "manifest.json").read_text())["starts"][-1]
     return wall, peak, start.get("kernels", {})
@@ -178,9 +179,15 @@ def main() -> None:
         }
         (work / "first.toml").write_text(FIRST_USE)
         grids["first"] = work / "first.toml"
+        # Warm is every kernel these runs can use compiled (a cache of its own, filled
+        # by a ``--compile all`` run first), so that a kernel a cold run decided not to
+        # compile does not make warm slower; the cold cache only ever holds what the
+        # cold steps before compiled.
+        warm_env = {**os.environ, "NUMBA_CACHE_DIR": str(work / "numba-cache-warm")}
         for name in [s for s in steps if s in grids]:
             cold, cold_peak, kernels = sweep(grids[name], work / f"{name}-cold", env)
-            warm, warm_peak, _ = sweep(grids[name], work / f"{name}-warm", env)
+            sweep(grids[name], work / f"{name}-fill", warm_env, "--compile", "all")
+            warm, warm_peak, _ = sweep(grids[name], work / f"{name}-warm", warm_env)
             same = final_losses(work / f"{name}-cold") == final_losses(work / f"{name}-warm")
             goal = max(1.5 * warm, warm + 10.0)
             beside = kernels.get("compiled_beside", [])
