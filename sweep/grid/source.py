@@ -10,7 +10,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sweep.grid.scanner import key_lines
+from sweep.grid.scanner import key_lines, left_open
+
+_AT_END = re.compile(r"\s*\(at end of document\)$")
 
 
 class GridError(ValueError):
@@ -65,20 +67,40 @@ def read_text(path: Path) -> str:
 
 
 def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """The TOML document, or a GridError naming the line of the syntax error.
+
+    A construct left open (an array, inline table, string or header) is named at the
+    line where it opens, not where tomllib gave up (for an array or a multi-line
+    string, the end of the file); any other error at the end of the file is named at
+    the file's last line.
+    """
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         message = str(e)
         at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
-        where = "end of file"
-        if at:
-            line = int(at.group(1))
-            source = text.splitlines()[line - 1].strip() if line <= len(text.splitlines()) else ""
-            where = f"line {line}, column {at.group(2)}" + (f" ({source[:60]})" if source else "")
-            message = message[: at.start()]
+        stopped = (int(at.group(1)), int(at.group(2))) if at else None
+        message = message[: at.start()] if at else _AT_END.sub("", message)
+        advice = (
+            "write key = value lines under [table] headers (strings in quotes, lists in [ ], "
+            "each key once per table)"
+        )
+        opened = [o for o in left_open(text) if stopped is None or (o.line, o.column) <= stopped]
+        lines = text.splitlines()
+        if opened:
+            last = max(opened, key=lambda o: (o.line, o.column))
+            line, column = last.line, last.column
+            message = f"unclosed {last.kind} {last.mark!r} opened here"
+            advice = last.advice()
+        elif stopped:
+            line, column = stopped
         else:
-            message = re.sub(r"\s*\(at end of document\)$", "", message)
-        raise GridError(
-            f"{path}: {where}: TOML syntax error: {message}; write key = value lines under "
-            "[table] headers (strings in quotes, lists in [ ], each key once per table)"
-        ) from None
+            filled = [n for n, s in enumerate(lines, 1) if s.strip()]
+            line, column = (filled[-1], 0) if filled else (0, 0)
+            message += " at the end of the file"
+        where = "end of file"
+        if line:
+            source = lines[line - 1].strip() if line <= len(lines) else ""
+            where = f"line {line}" + (f", column {column}" if column else "")
+            where += f" ({source[:60]})" if source else ""
+        raise GridError(f"{path}: {where}: TOML syntax error: {message}; {advice}") from None
