@@ -13,6 +13,7 @@ from sweep.grid.values import allowed_text, range_values, setting_value, show
 
 
 def read_fixed(file: GridFile, table: dict[str, Any]) -> dict[str, Any]:
+    """The ``[fixed]`` table: one checked value per setting."""
     out = {}
     for key, value in table.items():
         if key not in SETTABLE:
@@ -67,6 +68,7 @@ def _read_axis(file: GridFile, index: int, key: str, value: Any) -> list[Any]:
 
 
 def read_grids(file: GridFile, doc: dict[str, Any]) -> list[dict[str, list[Any]]]:
+    """The axes of each ``[grid]`` (or ``[[grid]]``) table, each a list of checked values."""
     raw = doc.get("grid", {})
     if isinstance(raw, list):
         file.grid_array = True
@@ -94,6 +96,7 @@ def read_grids(file: GridFile, doc: dict[str, Any]) -> list[dict[str, list[Any]]
 def where_set(
     file: GridFile, fixed: dict[str, Any], grid: dict[str, Any], index: int, key: str
 ) -> str:
+    """Where ``key`` is set for grid ``index``: its axis, its ``[fixed]`` line, or the default."""
     if key in grid:
         return file.where("grid", index, key)
     if key in fixed:
@@ -102,6 +105,7 @@ def where_set(
 
 
 def check_conflicts(file: GridFile, fixed: dict[str, Any], grids: list[dict[str, Any]]) -> None:
+    """GridError if a field is set in two places, or ``hidden`` beside its pseudo-fields."""
     for index, grid in enumerate(grids):
         for key in grid:
             if key in fixed:

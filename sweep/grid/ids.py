@@ -16,4 +16,5 @@ def run_id(cfg: RunConfig) -> str:
 
 
 def canonical_json(cfg: RunConfig) -> str:
+    """The config as canonical JSON (sorted keys, no spaces): what :func:`run_id` hashes."""
     return json.dumps(cfg.to_dict(), sort_keys=True, separators=(",", ":"))

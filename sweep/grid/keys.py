@@ -52,6 +52,7 @@ SWEEP_KEYS: dict[str, str] = {
 
 
 def unknown_key(file: GridFile, table: str, index: int, key: str) -> GridError:
+    """The error for a key ``table`` does not take, saying where it belongs if anywhere."""
     where = file.where(table, index, key)
     if table == "sweep":
         if key in SETTABLE or key == "seed":

@@ -31,6 +31,7 @@ def _is_int(value: Any) -> bool:
 
 
 def read_sweep(file: GridFile, table: dict[str, Any]) -> SweepSettings:
+    """The ``[sweep]`` table checked, with defaults filled in."""
     for key in table:
         if key not in SWEEP_KEYS:
             raise unknown_key(file, "sweep", 0, key)

@@ -47,6 +47,7 @@ class GridFile:
 
 
 def read_text(path: Path) -> str:
+    """The file's text, or a GridError saying what the path is instead."""
     if not path.exists():
         raise GridError(
             f"{path}: no such file; give the path of a grid TOML file, e.g. grids/lr.toml"

@@ -58,6 +58,8 @@ def joblib_backend(backend: str, scheduler: str | None, n_jobs: int) -> Iterator
 def check_settings(
     spec: SweepSpec, n_jobs: int | None, backend: str | None, scheduler: str | None
 ) -> tuple[int, str, str | None]:
+    """``(n_jobs, backend, scheduler)`` from the arguments over the grid's settings; UserError
+    if one is invalid."""
     jobs = spec.n_jobs if n_jobs is None else n_jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0:
         raise UserError(

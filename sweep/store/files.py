@@ -86,6 +86,7 @@ def write_part(sweep_dir: Path, tables: dict[str, pa.Table]) -> str:
 
 
 def write_manifest(sweep_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest (``manifest.json``) atomically."""
     write_text(Path(sweep_dir) / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
 
 

@@ -121,6 +121,7 @@ class RunsScan:
 
 
 def scan_runs(sweep_dir: Path) -> RunsScan:
+    """The run id and status of every row of the runs sources, and the row kept for each run."""
     sources = source_files(sweep_dir, "runs")
     rows, keys, status = [], [], []
     for path in sources:
