@@ -94,6 +94,7 @@ def test_validate_and_dry_run_print_the_grid_and_touch_nothing(tmp_path):
 
 BAD_GRIDS = {
     "syntax": (GOOD.replace("seeds = 2", "seeds = = 2"), "line 3, column"),
+    "left open": (GOOD.replace("[0.5, 1.0]", "[0.5,\n 1.0,"), "line 11, column 6 (lr = [0.5,)"),
     "unknown key": (GOOD.replace("epochs = 100", "epoch = 100"), "did you mean 'epochs'"),
     "bad value": (GOOD.replace("lr = [0.5, 1.0]", "lr = [0.5, -1.0]"), "lr"),
     "bad backend": (GOOD.replace("seeds = 2", "seeds = 2\nbackend = 'mpi'"), "backend"),

@@ -511,6 +511,78 @@ def test_toml_syntax_error_gives_line_and_column(tmp_path: Path):
     assert "line 3, column" in message and "Cannot overwrite a value" in message
 
 
+LEFT_OPEN = {
+    # case: (grid file, where the message says it opens, what it says to do)
+    "array at the end of the file": (
+        "[sweep]\nseeds = 5\n[grid]\nlr = [0.1,\n      1.0,\n",
+        "line 4, column 6 (lr = [0.1,)",
+        "unclosed array '[' opened here; close it with ']'",
+    ),
+    "array before the next table": (
+        "[grid]\nlr = [0.1,\n  1.0,\n\n[fixed]\nepochs = 3\n",
+        "line 2, column 6 (lr = [0.1,)",
+        "unclosed array '[' opened here; close it with ']'",
+    ),
+    "inner array of hidden": (
+        "[grid]\nlr = [0.1]\nhidden = [[4, 4], [8,\n",
+        "line 3, column 19 (hidden = [[4, 4], [8,)",
+        "unclosed array '[' opened here; close it with ']'",
+    ),
+    "array closed by a brace": (
+        "[grid]\nlr = {start = [1, 2}\n",
+        "line 2, column 15",
+        "unclosed array '[' opened here",
+    ),
+    "inline table": (
+        "[sweep]\nseeds = 5\n[grid]\nlr = {start = 0.1, stop = 1.0,\nnum = 3}\n",
+        "line 4, column 6 (lr = {start = 0.1, stop = 1.0,)",
+        "unclosed inline table '{' opened here; close it with '}' on the same line",
+    ),
+    "string": (
+        '[sweep]\nname = "lab\nseeds = 5\n',
+        'line 2, column 8 (name = "lab)',
+        "unclosed string '\"' opened here; close it with '\"' on the same line",
+    ),
+    "literal string on the last line": (
+        "[sweep]\nseeds = 5\nname = 'lab",
+        "line 3, column 8 (name = 'lab)",
+        'unclosed literal string "\'" opened here; close it with "\'" on the same line',
+    ),
+    "multi-line string": (
+        '[sweep]\ndescription = """the learning rate\nstudy\n\n[grid]\nlr = [0.1]\n',
+        "line 2, column 15",
+        'unclosed multi-line string \'"""\' opened here; close it with \'"""\'',
+    ),
+    "multi-line literal string": (
+        "[sweep]\nseeds = 5\ndescription = '''the learning rate\n",
+        "line 3, column 15",
+        "unclosed multi-line literal string \"'''\" opened here; close it with \"'''\"",
+    ),
+    "table header": (
+        "[sweep]\nseeds = 5\n[grid\n",
+        "line 3, column 1 ([grid)",
+        "unclosed table header '[' opened here; close it with ']' on the same line",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LEFT_OPEN, ids=list(LEFT_OPEN))
+def test_a_construct_left_open_is_named_where_it_opens(tmp_path: Path, case: str):
+    text, where, what = LEFT_OPEN[case]
+    message = grid_error(tmp_path, text)
+    assert f": {where}" in message
+    assert f": TOML syntax error: {what}" in message
+    assert "end of file" not in message
+
+
+def test_any_syntax_error_at_the_end_of_the_file_names_its_last_line(tmp_path: Path):
+    message = grid_error(tmp_path, "[sweep]\nseeds = 5\nname =")
+    assert ": line 3 (name =): TOML syntax error: Invalid value at the end of the file" in message
+    # A construct left open after the error is not blamed for it.
+    message = grid_error(tmp_path, "[sweep]\nseeds = = 5\nname = 'lab\n")
+    assert ": line 2, column 9 (seeds = = 5): TOML syntax error: Invalid value;" in message
+
+
 def test_empty_file(tmp_path: Path):
     message = grid_error(tmp_path, "# nothing yet\n")
     assert "the file is empty" in message and "[sweep], [fixed] and [grid]" in message

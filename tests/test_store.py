@@ -21,6 +21,7 @@ from sweep.config import RunConfig
 from sweep.errors import UserError
 from sweep.grid import run_id
 from sweep.runner import train_chunk
+from sweep.store import arrays, consolidation, reading
 
 CONFIGS = [
     RunConfig(dataset="xor", hidden=(3, 3), epochs=30, seed=0),
@@ -145,17 +146,17 @@ print("pandas" in sys.modules)
 
 def test_arrays_from_buffers_round_trip():
     valid = np.array([True, False, True])
-    assert store._numbers([1, 0, 3], pa.int64(), valid).to_pylist() == [1, None, 3]
-    assert store._numbers([True, False, True], pa.bool_()).to_pylist() == [True, False, True]
-    assert store._strings(["é", None, ""]).to_pylist() == ["é", None, ""]
-    lists = store._lists([np.eye(2), np.zeros(0), np.ones(1)], pa.float64())
+    assert arrays.number_array([1, 0, 3], pa.int64(), valid).to_pylist() == [1, None, 3]
+    assert arrays.number_array([True, False, True], pa.bool_()).to_pylist() == [True, False, True]
+    assert arrays.string_array(["é", None, ""]).to_pylist() == ["é", None, ""]
+    lists = arrays.list_array([np.eye(2), np.zeros(0), np.ones(1)], pa.float64())
     assert lists.to_pylist() == [[1.0, 0.0, 0.0, 1.0], [], [1.0]]
-    sliced = store._numbers([5, 6, 7, 8], pa.int64(), np.array([1, 1, 0, 1], bool)).slice(1)
-    assert store._values(sliced, fill=-1).tolist() == [6, -1, 8]
-    bools = store._numbers([1, 0, 1, 1, 0, 0, 1, 0, 1], pa.bool_()).slice(7)
-    assert store._values(bools).tolist() == [False, True]
-    chunked = pa.chunked_array([store._numbers([1.5], pa.float64())] * 2)
-    assert store._values(chunked).tolist() == [1.5, 1.5]
+    sliced = arrays.number_array([5, 6, 7, 8], pa.int64(), np.array([1, 1, 0, 1], bool)).slice(1)
+    assert arrays.numpy_values(sliced, fill=-1).tolist() == [6, -1, 8]
+    bools = arrays.number_array([1, 0, 1, 1, 0, 0, 1, 0, 1], pa.bool_()).slice(7)
+    assert arrays.numpy_values(bools).tolist() == [False, True]
+    chunked = pa.chunked_array([arrays.number_array([1.5], pa.float64())] * 2)
+    assert arrays.numpy_values(chunked).tolist() == [1.5, 1.5]
 
 
 def test_files_are_zstd_with_dictionaries_for_strings_only(tmp_path):
@@ -317,8 +318,8 @@ def test_consolidation_sorts_in_ranges_reading_each_run_once(tmp_path, monkeypat
         store.write_part(tmp_path, chunk([configs[i] for i in part]))
     before = store.read_runs(tmp_path).set_index("run_id")
     assert len(before) == 14 and before.loc[ids[4], "status"] == "ok"
-    monkeypatch.setattr(store, "SORT_ROWS", 3)
-    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 10)
+    monkeypatch.setattr(reading, "SORT_ROWS", 3)
+    monkeypatch.setattr(consolidation, "ROW_GROUP_ROWS", 10)
     order = ids[::-1][:12]  # ids 1 and 0 are not in it: last, in the order they came
     store.consolidate(tmp_path, order=order)
     after = pd.read_parquet(tmp_path / "runs.parquet")
@@ -335,7 +336,7 @@ def test_consolidation_sorts_in_ranges_reading_each_run_once(tmp_path, monkeypat
 
 
 def test_read_runs_of_some_ids_reads_only_those(tmp_path, monkeypatch):
-    monkeypatch.setattr(store, "SORT_ROWS", 2)
+    monkeypatch.setattr(reading, "SORT_ROWS", 2)
     store.write_part(tmp_path, chunk(CONFIGS[:3]))
     store.consolidate(tmp_path)
     store.write_part(tmp_path, chunk(CONFIGS[3:]))

@@ -1,0 +1,79 @@
+"""The kernels a start compiles beside its training: started, reported, stopped.
+
+The kernels that every run needs are compiled before training (in :func:`run_sweep`);
+the faster ones :mod:`sweep.tiers` finds worth their compile go to another process
+(:class:`sweep.compiling.BackgroundCompiler`), and runs switch as each is ready.
+"""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sweep import tiers
+from sweep.compiling import BackgroundCompiler, Compiled
+
+
+def start_compiler(
+    plan: tiers.Plan, policy: str, say: Callable[[str], None]
+) -> BackgroundCompiler | None:
+    """Start compiling ``plan.beside`` in another process (``"all"``: and wait for it)."""
+    if not plan.beside:
+        return None
+    names = [tiers.describe_kind(job.kind) for job in plan.beside]
+    if policy != "all":
+        say(
+            f"training on the kernels compiled already; compiling {len(names)} faster "
+            f"beside it, runs switch as each is ready: {', '.join(names)}"
+        )
+    else:
+        say(f"compiling before training: {', '.join(names)}")
+
+    def done(result: Compiled) -> None:
+        kind = tiers.describe_kind(_kind(result.job))
+        if result.error:
+            say(f"could not compile {kind} ({result.error}); its runs stay on the generic kernels")
+        else:
+            say(f"compiled {kind} in {result.seconds:.1f} s")
+
+    started = time.perf_counter()
+    compiler = BackgroundCompiler([_job(job.kind) for job in plan.beside], done)
+    if policy == "all":
+        while compiler.busy:
+            time.sleep(0.05)
+        n = sum(1 for job in plan.beside if job.kind != "loop")
+        say(
+            f"compiled {n} kernel{'s' if n != 1 else ''} for these nets in "
+            f"{time.perf_counter() - started:.0f} s (once: Numba's disk cache keeps them)"
+        )
+    return compiler
+
+
+def _job(kind: str | tuple[Any, ...]) -> tuple[Any, ...]:
+    """A :mod:`sweep.compile_worker` job for a kernel."""
+    return ("kind", kind) if isinstance(kind, str) else ("net", *kind)
+
+
+def _kind(job: tuple[Any, ...]) -> Any:
+    """The kernel a :mod:`sweep.compile_worker` job names."""
+    return job[1] if job[0] == "kind" else tuple(job[1:])
+
+
+def stop_compiler(
+    compiler: BackgroundCompiler | None, plan: tiers.Plan, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Stop the compiler (what it had not finished is left for another sweep) and say
+    what it did; what the manifest records of this start's kernels."""
+    record: dict[str, Any] = {"compiled_before": list(plan.before), "compiled_beside": []}
+    record["not_worth_compiling"] = [tiers.describe_kind(job.kind) for job in plan.skipped]
+    if compiler is None:
+        return record
+    left = len(compiler.pending) + (1 if compiler.busy else 0)
+    compiler.stop()
+    record["compiled_beside"] = [
+        {"kernel": tiers.describe_kind(_kind(result.job)), "seconds": round(result.seconds, 2)}
+        for result in compiler.done
+        if not result.error
+    ]
+    if left > 0:
+        say(f"training finished first: {left} kernel compile(s) left for another sweep")
+    return record
