@@ -28,10 +28,15 @@ class TrainOutput:
     ``loss[e]``/``accuracy[e]`` score the whole training set with the weights at the
     start of epoch ``e``; ``len(loss) == epochs_run``; ``weights`` are the ones that
     scored the last epoch; ``convergence_epoch`` is None when the target was never met.
+    ``symmetry[e, l]`` measures how far apart the units of hidden layer ``l`` are at
+    the start of epoch ``e``: the largest difference between two of its units' incoming
+    weights, bias included (exactly 0 while they are all equal, as after an all-zero
+    init; :func:`kernels.symmetry.spread`); shape ``(epochs_run, hidden layers)``.
     """
 
     loss: np.ndarray
     accuracy: np.ndarray
+    symmetry: np.ndarray
     weights: Params
     epochs_run: int
     convergence_epoch: int | None

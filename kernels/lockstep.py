@@ -130,7 +130,7 @@ def lane_args(
     n_rows, n_inputs, n = int(net[4, 6]), int(net[4, 7]), xt.shape[1]
     weights = np.zeros((2 * p, LANES))
     weights[:p, :count] = theta
-    lane_f = np.zeros((4, LANES))
+    lane_f = np.zeros((6, LANES))
     lane_f[1] = math.nan
     lane_f[0, :count], lane_f[1, :count], lane_f[2, :count] = lrs, targets, stops
     lane_i = np.zeros((3, LANES), np.int64)
@@ -226,6 +226,7 @@ def train_many(
     theta_out = np.empty_like(theta)
     loss_out = np.empty((n_runs, epochs))
     acc_out = np.empty((n_runs, epochs))
+    symmetry_out = np.empty((n_runs, epochs, len(sizes) - 2))
     epochs_run = np.empty(n_runs, np.int64)
     convergence = np.empty(n_runs, np.int64)
     diverged = np.empty(n_runs, np.bool_)
@@ -248,6 +249,7 @@ def train_many(
         lanes = (theta[:, runs], lrs[runs], targets[runs], stops[runs], seeds[runs])
         weights_out = np.empty((len(theta), len(lanes[1])))  # C-contiguous: one signature
         outputs: tuple[np.ndarray, ...] = (weights_out, loss_out[runs], acc_out[runs])
+        outputs += (symmetry_out[runs],)
         outputs += (epochs_run[runs], convergence[runs], diverged[runs])
         train_lanes(*lane_args(xt, yv, net, schedule, address, lanes, outputs))
         theta_out[:, runs] = weights_out
@@ -255,6 +257,7 @@ def train_many(
         TrainOutput(
             loss=loss_out[k, : epochs_run[k]].copy(),
             accuracy=acc_out[k, : epochs_run[k]].copy(),
+            symmetry=symmetry_out[k, : epochs_run[k]].copy(),
             weights=unpack(theta_out[:, k], sizes),
             epochs_run=int(epochs_run[k]),
             convergence_epoch=None if convergence[k] < 0 else int(convergence[k]),

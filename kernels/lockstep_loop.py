@@ -43,6 +43,40 @@ def zero_rows(arr: np.ndarray, m: int) -> None:
             row[r] = 0.0
 
 
+@njit(**INTERNAL_OPTIONS)
+def spread_lanes(
+    weights: np.ndarray, base: int, net: np.ndarray, layer: int, work: np.ndarray, m: int
+) -> None:
+    """``work[0, :m]``: how far apart the units of ``layer`` are, per lane: the largest
+    difference between two of its units' incoming weights (bias included), 0 when they
+    are all equal (the symmetry an all-zero init never breaks); ``work[1:3]`` scratch.
+
+    The rows of the flat layout (:func:`kernels.checks.pack`) that hold each input's
+    weights, then the biases, are scanned in order, each value compared with ``>`` and
+    ``<``, as every kernel scans them (:func:`kernels.symmetry.spread`), so the measure
+    has the bits of the run whichever kernel trained it.
+    """
+    spread, hi, lo = work[0], work[1], work[2]
+    fan_in, fan_out, first = net[0, layer], net[0, layer + 1], base + net[1, layer]
+    for r in range(m):
+        spread[r] = 0.0
+    for row in range(fan_in + 1):  # the weights of input ``row``; the last: the biases
+        q = first + row * fan_out
+        src = weights[q]
+        for r in range(m):
+            hi[r] = src[r]
+            lo[r] = src[r]
+        for j in range(1, fan_out):
+            src = weights[q + j]
+            for r in range(m):
+                v = src[r]
+                hi[r] = v if v > hi[r] else hi[r]
+                lo[r] = v if v < lo[r] else lo[r]
+        for r in range(m):
+            d = hi[r] - lo[r]
+            spread[r] = d if d > spread[r] else spread[r]
+
+
 @njit(**JIT_OPTIONS)
 def train_lanes(
     xt: np.ndarray,
@@ -68,6 +102,7 @@ def train_lanes(
     theta_out: np.ndarray,
     loss_out: np.ndarray,
     acc_out: np.ndarray,
+    symmetry_out: np.ndarray,
     epochs_run: np.ndarray,
     convergence: np.ndarray,
     diverged: np.ndarray,
@@ -83,12 +118,13 @@ def train_lanes(
     delta: a row per neuron), ``group`` (a group of picked samples' inputs, a row per
     input and sample, then their targets; the generic passes use its first rows for
     one sample's inputs, its target and two rows of sums nothing reads), ``lane_f``
-    (learning rate, target loss or NaN, whether to stop there, a scratch row),
+    (learning rate, target loss or NaN, whether to stop there, three scratch rows),
     ``lane_i`` (the run in the lane, its convergence epoch or -1, a scratch row),
     ``state`` (each lane's shuffle generator), ``order`` (each lane's sample order).
     Out, per run ``k``: its final weights (``theta_out[:, k]``), curves
-    (``loss_out[k, :epochs_run[k]]``), convergence epoch (-1 for never) and whether it
-    diverged.
+    (``loss_out[k, :epochs_run[k]]``, and ``symmetry_out[k, e, l]``, hidden layer
+    ``l``'s :func:`spread_lanes` at the weights that scored epoch ``e``), convergence
+    epoch (-1 for never) and whether it diverged.
     """
     n = xt.shape[1]
     n_params = grad.shape[0]
@@ -142,6 +178,10 @@ def train_lanes(
                 t += 1
                 step_lanes(opt_code, theta, grad, s1, s2, lr, t, scratch, active)
         base = 0 if mode == FULL_BATCH else n_params  # the weights that scored epoch e
+        for layer in range(symmetry_out.shape[2]):
+            spread_lanes(weights, base, net, layer, lane_f[3:], active)
+            for r in range(active):
+                symmetry_out[run[r], e, layer] = lane_f[3, r]
         # Record, then retire the lanes that stop here (from the last down, each
         # replaced by the last active lane, which has been looked at already).
         for r in range(active - 1, -1, -1):

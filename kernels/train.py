@@ -52,6 +52,7 @@ from kernels.optimizers import step
 from kernels.options import JIT_OPTIONS
 from kernels.rng import seed_state
 from kernels.rng import shuffle as shuffle_order
+from kernels.symmetry import spread
 
 
 @njit(**JIT_OPTIONS)
@@ -122,6 +123,7 @@ def _train(
     use_bias: bool,
     loss_out: np.ndarray,
     acc_out: np.ndarray,
+    symmetry_out: np.ndarray,
 ) -> tuple[int, int, bool]:
     """Train in place; returns ``(epochs_run, convergence_epoch or -1, diverged)``.
 
@@ -161,6 +163,11 @@ def _train(
         loss, correct = loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], n)
         loss_out[e] = loss
         acc_out[e] = correct / n
+        for layer in range(symmetry_out.shape[1]):
+            fan_in, fan_out = sizes[layer], sizes[layer + 1]
+            symmetry_out[e, layer] = spread(
+                work, woff[layer], widths[layer + 1], boff[layer], fan_in, fan_out
+            )
         if not math.isfinite(loss):
             epochs_run = e + 1
             diverged = True
@@ -264,6 +271,7 @@ def train(
         zero_biases(theta, sizes)
     loss_out = np.empty(epochs)
     acc_out = np.empty(epochs)
+    symmetry_out = np.empty((epochs, len(sizes) - 2))
     epochs_run, convergence, diverged = _train(
         np.ascontiguousarray(x.T),
         yv,
@@ -283,10 +291,12 @@ def train(
         bool(bias),
         loss_out,
         acc_out,
+        symmetry_out,
     )
     return TrainOutput(
         loss=loss_out[:epochs_run].copy(),
         accuracy=acc_out[:epochs_run].copy(),
+        symmetry=symmetry_out[:epochs_run].copy(),
         weights=unpack(theta, sizes),
         epochs_run=int(epochs_run),
         convergence_epoch=None if convergence < 0 else int(convergence),

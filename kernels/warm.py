@@ -75,6 +75,7 @@ def compile_kernel(kind: str | Net) -> float:
         xt, theta = np.ascontiguousarray(x.T), pack(params)[:, None]
         lanes = (theta, np.ones(1), np.ones(1), np.ones(1), np.zeros(1, np.int64))
         outputs: tuple[np.ndarray, ...] = (np.empty_like(theta), np.empty((1, 2)), np.empty((1, 2)))
+        outputs += (np.empty((1, 2, 1)),)
         outputs += (np.empty(1, np.int64), np.empty(1, np.int64), np.empty(1, np.bool_))
         args = lane_args(xt, y, net, (0, 2, 3, True, True), 0, lanes, outputs)
         train_lanes.compile(tuple(numba.typeof(a) for a in args))
