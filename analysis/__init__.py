@@ -13,7 +13,7 @@ Nothing here trains: decision boundaries and unit counts come from stored weight
 
 from analysis.axes import varying_axes
 from analysis.load import ResultsError, Sweep, load
-from analysis.nets import decision_boundary, distinct_units, distinct_units_table
+from analysis.nets import decision_boundary, distinct_units, distinct_units_table, symmetry_table
 from analysis.summarize import summarize
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "decision_boundary",
     "distinct_units",
     "distinct_units_table",
+    "symmetry_table",
     "load",
     "summarize",
     "varying_axes",

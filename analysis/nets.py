@@ -119,3 +119,33 @@ def distinct_units_table(weights: pd.DataFrame, tol: float = 1e-6) -> pd.DataFra
 
 # A stand-in output layer, so one hidden layer can go through distinct_units alone.
 _OUTPUT = (np.zeros((1, 1)), np.zeros(1))
+
+
+def symmetry_table(curves: pd.DataFrame) -> pd.DataFrame:
+    """The stored symmetry measure in long format: ``run_id, epoch, layer, symmetry``.
+
+    ``layer`` counts hidden layers from 1; ``symmetry`` is the largest difference
+    between two of the layer's units' incoming weights, bias included, at the start
+    of that epoch (exactly 0 while every unit is the same: :mod:`kernels.symmetry`).
+    Rows of curves stored before the measure was recorded (null) are left out.
+    """
+    part = curves.loc[curves["symmetry"].notna(), ["run_id", "epoch", "symmetry"]]
+    lengths = part["symmetry"].map(len).to_numpy(dtype=np.int64)
+    if lengths.sum() == 0:
+        return pd.DataFrame(
+            {
+                "run_id": pd.Series(dtype=object),
+                "epoch": pd.Series(dtype=np.int64),
+                "layer": pd.Series(dtype=np.int64),
+                "symmetry": pd.Series(dtype=np.float64),
+            }
+        )
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return pd.DataFrame(
+        {
+            "run_id": np.repeat(part["run_id"].to_numpy(), lengths),
+            "epoch": np.repeat(part["epoch"].to_numpy(dtype=np.int64), lengths),
+            "layer": np.arange(lengths.sum()) - starts + 1,
+            "symmetry": np.concatenate([np.asarray(v, np.float64) for v in part["symmetry"]]),
+        }
+    )

@@ -103,6 +103,13 @@ def plan(sweep: Sweep) -> list[tuple[str, str, Callable[..., Figure]]]:
     items.append(("symmetry", "Zero-init symmetry", partial(figures.symmetry, sweep)))
     items.append(
         (
+            "symmetry_epochs",
+            "Symmetry over training",
+            partial(figures.symmetry_over_epochs, sweep),
+        )
+    )
+    items.append(
+        (
             "convergence",
             "Convergence rate per axis value",
             partial(figures.convergence_bars, runs),
@@ -217,7 +224,9 @@ def _page(folder: Path, runs: pd.DataFrame, table: pd.DataFrame, report: Report)
         "- Figures hold the axes they do not study at the best config (named in each "
         "figure's subtitle); seeds are aggregated, never shown one at a time.",
         "- Only the initial and final weights are stored, so the zero-init symmetry figure "
-        "compares distinct hidden units at those two stages; analysis never retrains a run.",
+        "compares distinct hidden units at those two stages; the symmetry over training "
+        "comes from the measure the kernels record at every epoch (the curves' `symmetry` "
+        "column); analysis never retrains a run.",
         "- Learning curves: a run that reached its target stopped; it counts at its last "
         "loss afterwards.",
     ]

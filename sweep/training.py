@@ -31,13 +31,16 @@ class RunResult:
     """A trained run: per-epoch curves, weights before and after, and the outcome.
 
     ``loss[e]``/``accuracy[e]`` score the weights at the start of epoch ``e`` on the
-    whole training set; ``epochs_run == len(loss)``; ``convergence_epoch`` is the first
-    epoch whose loss is below ``config.target_loss`` (None when never, or no target).
+    whole training set; ``symmetry[e, l]`` how far apart the units of hidden layer ``l``
+    are then (:attr:`kernels.TrainOutput.symmetry`); ``epochs_run == len(loss)``;
+    ``convergence_epoch`` is the first epoch whose loss is below ``config.target_loss``
+    (None when never, or no target).
     """
 
     config: RunConfig
     loss: np.ndarray
     accuracy: np.ndarray
+    symmetry: np.ndarray
     init_weights: Params
     weights: Params
     epochs_run: int
@@ -202,6 +205,7 @@ def train_group(
                 config=cfg,
                 loss=out.loss,
                 accuracy=out.accuracy,
+                symmetry=out.symmetry,
                 init_weights=init,
                 weights=out.weights,
                 epochs_run=out.epochs_run,

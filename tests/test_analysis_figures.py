@@ -11,6 +11,7 @@ from analysis_fixtures import assert_written, panels, small_sweep
 import analysis
 from analysis import figures
 from analysis.load import Sweep
+from analysis.nets import symmetry_table
 
 __all__ = ["small_sweep"]
 
@@ -206,3 +207,29 @@ def test_a_value_never_run_with_the_others_held_is_an_empty_cell_not_a_missing_r
         "relu": "(not run with the others held)",
     }
     assert by_value["sigmoid"].endswith("seeds converged")
+
+
+def test_symmetry_over_epochs_keeps_zero_init_at_exactly_zero(sweep: Sweep, tmp_path: Path) -> None:
+    fig = figures.symmetry_over_epochs(sweep, path=tmp_path / "sym-epochs")
+    assert_written(tmp_path / "sym-epochs")
+    assert panels(fig) == 2  # the two hidden layers of [2, 2] and [8, 8]
+    table = symmetry_table(sweep.curves_of(sweep.runs["run_id"]))
+    table = table.merge(sweep.runs[["run_id", "init"]], on="run_id")
+    assert set(table["layer"]) == {1, 2}
+    zeros = table[table["init"] == "zeros"]
+    assert len(zeros) and (zeros["symmetry"] == 0.0).all()  # at every recorded epoch
+    assert (table[table["init"] == "normal"]["symmetry"] > 0).all()
+    for ax in fig.axes:
+        assert ax.get_yscale() == "log"
+        lines = {line.get_label().split(" (")[0] for line in ax.get_lines()}
+        assert {"zeros", "normal"} <= lines
+        # the zeros line lies on the floor marked "exactly 0"
+        floor = min(np.min(line.get_ydata()) for line in ax.get_lines())
+        zero_line = next(line for line in ax.get_lines() if line.get_label().startswith("zeros"))
+        assert (np.asarray(zero_line.get_ydata()) == floor).all()
+
+
+def test_symmetry_over_epochs_is_skipped_with_one_init(sweep: Sweep) -> None:
+    normal = Sweep(sweep.path, sweep.runs[sweep.runs["init"] == "normal"], curves=sweep.curves)
+    with pytest.raises(figures.Skip, match="does not compare init schemes"):
+        figures.symmetry_over_epochs(normal)

@@ -26,8 +26,10 @@ def test_notebook_runs_on_a_sweep(small_sweep: Path, monkeypatch: pytest.MonkeyP
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 3  # two library figures and the custom seaborn plot
+    # two library figures, the custom seaborn plot and the symmetry over training
+    assert len(images) == 4
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "144 runs; axes that vary: ['dataset', 'hidden', 'activation', 'lr', 'init']" in text
+    assert "Name: symmetry" in text and "not drawn" not in text  # the symmetry medians
     tables = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert any("convergence_rate" in html for html in tables)  # the summary table

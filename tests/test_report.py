@@ -31,8 +31,8 @@ def test_report_end_to_end(small_sweep: Path, tmp_path: Path) -> None:
     page = (out / "report.md").read_text(encoding="utf-8")
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page)
     # Every figure the sweep allows: 2 heatmaps, curves by 4 axes, prediction and
-    # boundaries per data set, symmetry, convergence bars.
-    assert len(images) == 2 + 4 + 2 + 2 + 1 + 1
+    # boundaries per data set, symmetry (init and final; over training), convergence bars.
+    assert len(images) == 2 + 4 + 2 + 2 + 2 + 1
     for image in images:
         assert not Path(image).is_absolute()
         assert (out / image).stat().st_size > 10_000
@@ -77,7 +77,8 @@ def test_report_on_an_interrupted_sweep_notes_what_it_cannot_show(
     assert "convergence-epoch heatmap over learning rate x hidden units per layer" in notes
     assert "does not vary hidden units per layer" in notes
     assert "zero-init symmetry" in notes
-    assert result.stdout.count("not drawn:") == 3
+    assert "symmetry over training: the sweep does not compare init schemes" in notes
+    assert result.stdout.count("not drawn:") == 4
 
 
 @pytest.mark.parametrize("command", ["report", "status", "show"])

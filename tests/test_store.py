@@ -22,6 +22,7 @@ from sweep.errors import UserError
 from sweep.grid import run_id
 from sweep.runner import train_chunk
 from sweep.store import arrays, consolidation, reading
+from sweep.training import train_one
 
 CONFIGS = [
     RunConfig(dataset="xor", hidden=(3, 3), epochs=30, seed=0),
@@ -77,6 +78,7 @@ def test_runs_columns_are_typed_for_pandas_and_arrow(tmp_path):
         ("epoch", pa.int64()),
         ("loss", pa.float64()),
         ("accuracy", pa.float64()),
+        ("symmetry", pa.list_(pa.float64())),
     ]
     weights = pq.read_schema(tmp_path / "weights.parquet")
     assert weights.field("W").type == pa.list_(pa.float64())
@@ -217,6 +219,35 @@ def test_curves_and_weights_hold_what_training_returned(tmp_path):
     # The early-stopped run: converged at its last epoch, shorter than its budget.
     stopped = runs.loc[run_id(CONFIGS[2])]
     assert stopped.converged and stopped.convergence_epoch == stopped.epochs_run - 1 < 40
+
+
+def test_the_symmetry_measure_is_stored_per_recorded_epoch_and_layer(tmp_path):
+    cfg = RunConfig(dataset="xor", hidden=(3, 2), epochs=30, init="normal")
+    result = train_one(cfg)
+    store.write_part(tmp_path, chunk([cfg], every=7))
+    curves = store.read_curves(tmp_path)
+    kept = store.recorded_epochs(result.epochs_run, 7)
+    assert curves.epoch.tolist() == kept.tolist()
+    stored = np.stack([np.asarray(v) for v in curves.symmetry])
+    assert stored.shape == (len(kept), 2)
+    np.testing.assert_array_equal(stored, result.symmetry[kept])
+    store.consolidate(tmp_path)
+    again = pd.read_parquet(tmp_path / "curves.parquet")
+    np.testing.assert_array_equal(np.stack([np.asarray(v) for v in again.symmetry]), stored)
+
+
+def test_curves_written_before_the_symmetry_measure_read_with_it_null(tmp_path):
+    old = chunk(CONFIGS[:2])
+    (tmp_path / "parts").mkdir()
+    pq.write_table(
+        old["curves"].drop_columns(["symmetry"]), tmp_path / "parts" / "curves-old.parquet"
+    )
+    store.write_table(tmp_path / "parts" / "weights-old.parquet", old["weights"], "weights")
+    store.write_table(tmp_path / "parts" / "runs-old.parquet", old["runs"], "runs")
+    curves = store.read_curves(tmp_path)
+    assert len(curves) == old["curves"].num_rows and curves.symmetry.isna().all()
+    assert store.consolidate(tmp_path)
+    assert pq.read_schema(tmp_path / "curves.parquet").field("symmetry").nullable
 
 
 def test_a_chunk_without_its_runs_part_is_invisible_and_cleaned_up(tmp_path):

@@ -17,7 +17,8 @@ The rooms, a figure family each:
 - :mod:`~analysis.figures.curves`: :func:`learning_curves` and their bands.
 - :mod:`~analysis.figures.boundaries`: :func:`prediction` of one config and
   :func:`boundary_grid` over two axes.
-- :mod:`~analysis.figures.units`: :func:`symmetry`, distinct hidden units per layer.
+- :mod:`~analysis.figures.units`: :func:`symmetry`, distinct hidden units per layer, and
+  :func:`symmetry_over_epochs`, how far apart they are at every recorded epoch.
 - :mod:`~analysis.figures.bars`: :func:`convergence_bars`.
 """
 
@@ -35,7 +36,7 @@ from analysis.figures.boundaries import (
 from analysis.figures.common import DPI, STUDY_AXES, Skip, axis_title, held_at_best, save
 from analysis.figures.curves import curve_band, learning_curves
 from analysis.figures.heatmap import HEATMAP_METRICS, HEATMAP_NAMES, heatmaps
-from analysis.figures.units import symmetry
+from analysis.figures.units import symmetry, symmetry_over_epochs
 
 __all__ = [
     "BOUNDARY_AXES",
@@ -59,4 +60,5 @@ __all__ = [
     "representative_run",
     "save",
     "symmetry",
+    "symmetry_over_epochs",
 ]

@@ -1,8 +1,10 @@
-"""The symmetry figure: how many distinct hidden units each layer has at init and after
-training, a zero init against random ones."""
+"""The symmetry figures: how many distinct hidden units each layer has at init and after
+training, a zero init against random ones; and how far apart its units are, epoch by
+epoch, from the measure the kernels record while training."""
 
 from pathlib import Path
 
+import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -15,7 +17,7 @@ from analysis.figures.common import (
     suptitle,
 )
 from analysis.load import Sweep
-from analysis.nets import distinct_units_table
+from analysis.nets import distinct_units_table, symmetry_table
 
 
 def symmetry(sweep: Sweep, *, max_runs: int = 100, path: str | Path | None = None) -> Figure:
@@ -87,6 +89,73 @@ def symmetry(sweep: Sweep, *, max_runs: int = 100, path: str | Path | None = Non
         "Zero-init symmetry: distinct hidden units per layer (bar: mean over runs, "
         "whisker: min-max; dashed: layer width)\n"
         + (subtitle({}, pooled) or "only init and final weights are stored"),
+        fontsize=9,
+    )
+    save(fig, path)
+    return fig
+
+
+def symmetry_over_epochs(
+    sweep: Sweep, *, max_runs: int = 100, max_layers: int = 4, path: str | Path | None = None
+) -> Figure:
+    """How far apart each hidden layer's units are, epoch by epoch, a line per init scheme
+    (drawn when the sweep compares init schemes).
+
+    The measure (recorded while training, :mod:`kernels.symmetry`) is the largest
+    difference between two of a layer's units' incoming weights, bias included: exactly
+    0 while every unit is the same. A line is the median over runs (seeds and every
+    other axis pooled; at most ``max_runs`` runs per init, the lowest seeds first), the
+    band the inter-quartile range; log scale, with exact zeros drawn on the floor line
+    marked "exactly 0" (an all-zero init stays there at every epoch). A panel per
+    hidden layer, the first ``max_layers``.
+    """
+    runs = sweep.runs
+    if runs["init"].nunique() < 2:
+        raise Skip("symmetry over training: the sweep does not compare init schemes")
+    runs = runs[runs["hidden_layers"] > 0]
+    if runs.empty:
+        raise Skip("symmetry over training: no run has a hidden layer")
+    runs = runs.sort_values(["seed", "run_id"]).groupby("init", observed=True).head(max_runs)
+    table = symmetry_table(sweep.curves_of(runs["run_id"]))
+    if table.empty:
+        raise Skip("symmetry over training: these results predate the recorded measure; re-run")
+    table = table.merge(runs[["run_id", "init"]], on="run_id")
+    table["init"] = table["init"].astype(str)
+    layers = sorted(set(table["layer"]))[:max_layers]
+    inits = [str(i) for i in ordered_values(runs, "init")]
+    palette = dict(zip(inits, sns.color_palette("colorblind", len(inits)), strict=True))
+    positive = table.loc[table["symmetry"] > 0, "symmetry"]
+    floor = float(positive.min()) / 10 if not positive.empty else 1e-16
+    fig, axes = new_figure(1, len(layers), (4.2, 3.4))
+    for j, layer in enumerate(layers):
+        ax = axes[0, j]
+        here = table[table["layer"] == layer]
+        for init in inits:
+            rows = here[here["init"] == init]
+            if rows.empty:
+                continue
+            wide = rows.pivot_table(index="epoch", columns="run_id", values="symmetry")
+            wide = wide.sort_index().ffill()  # a run that stopped keeps its last value
+            q = np.nanquantile(np.maximum(wide.to_numpy(), floor), [0.25, 0.5, 0.75], axis=1)
+            n = wide.shape[1]
+            ax.plot(wide.index, q[1], color=palette[init], lw=1.4, label=f"{init} ({n} runs)")
+            ax.fill_between(wide.index, q[0], q[2], color=palette[init], alpha=0.2, lw=0)
+        ax.set_yscale("log")
+        ax.axhline(floor, color="0.4", ls=":", lw=0.9)
+        ax.annotate(
+            "exactly 0", (1, floor), xycoords=("axes fraction", "data"), ha="right",
+            va="bottom", fontsize=7, color="0.3",
+        )  # fmt: skip
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("largest difference between two units" if j == 0 else "")
+        ax.set_title(f"hidden layer {layer}", fontsize=9)
+        ax.legend(title="init", fontsize=7, title_fontsize=7)
+    pooled = [a for a in varying_axes(runs) if a != "init"]
+    suptitle(
+        fig,
+        "Symmetry over training: how far apart each hidden layer's units are "
+        "(median over runs, band: inter-quartile; log scale)\n"
+        + (subtitle({}, pooled) or "every run of each init"),
         fontsize=9,
     )
     save(fig, path)

@@ -65,7 +65,7 @@ def train_chunk(runs: Chunk, record_every: int) -> dict[str, pa.Table]:
                 )
             )
             ids.append(rid)
-            curves.append((res.loss, res.accuracy))
+            curves.append((res.loss, res.accuracy, res.symmetry))
             weights.append((res.init_weights, res.weights))
     return {
         "runs": store.runs_table(rows),

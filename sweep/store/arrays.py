@@ -70,6 +70,17 @@ def list_array(arrays: list[np.ndarray], kind: pa.DataType) -> pa.Array:
     return pa.ListArray.from_arrays(number_array(offsets, pa.int32()), number_array(values, kind))
 
 
+def rows_array(matrices: list[np.ndarray], kind: pa.DataType) -> pa.Array:
+    """A ``list<kind>`` array, one list per row of each 2-D numpy array, in order."""
+    dtype = _NUMPY_TYPES[kind]
+    widths = [np.full(m.shape[0], m.shape[1], np.int32) for m in matrices]
+    offsets = np.zeros(sum(m.shape[0] for m in matrices) + 1, dtype=np.int32)
+    if widths:
+        np.cumsum(np.concatenate(widths), out=offsets[1:])
+    values = np.concatenate([m.ravel() for m in matrices]) if matrices else np.zeros(0, dtype)
+    return pa.ListArray.from_arrays(number_array(offsets, pa.int32()), number_array(values, kind))
+
+
 def column_array(values: list[Any], kind: pa.DataType) -> pa.Array:
     """A column of Python values (None for null) as an Arrow array of ``kind``."""
     if pa.types.is_string(kind):

@@ -100,8 +100,20 @@ def iter_batches(
     except (OSError, pa.ArrowInvalid) as e:
         raise UserError(f"{path}: not a readable Parquet file ({e}); move it out of the way") from e
     with file:
-        for batch in file.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
+        present = set(file.schema_arrow.names)
+        # A column added since the file was written (nullable, so null in it).
+        missing = [f for f in schema if f.name not in present]
+        if any(not f.nullable for f in missing):
+            raise UserError(f"{path}: lacks columns {[f.name for f in missing]}; not a {kind} file")
+        wanted = [f.name for f in schema if f.name in present]
+        for batch in file.iter_batches(batch_size=batch_rows, columns=wanted, use_threads=False):
             if batch.num_rows:
+                if missing:
+                    arrays = [
+                        batch.column(f.name) if f.name in present else pa.nulls(len(batch), f.type)
+                        for f in schema
+                    ]
+                    batch = pa.RecordBatch.from_arrays(arrays, names=schema.names)
                 yield batch.cast(schema)
 
 

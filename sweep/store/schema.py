@@ -65,6 +65,9 @@ _CURVES_COLUMNS: list[tuple[str, pa.DataType, bool]] = [
     ("epoch", pa.int64(), False),
     ("loss", pa.float64(), False),
     ("accuracy", pa.float64(), False),
+    # per hidden layer, how far apart its units are (kernels.symmetry); null in files
+    # written before the measure was recorded
+    ("symmetry", pa.list_(pa.float64()), True),
 ]
 _WEIGHTS_COLUMNS: list[tuple[str, pa.DataType, bool]] = [
     ("run_id", pa.string(), False),

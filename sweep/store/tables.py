@@ -8,7 +8,13 @@ import numpy as np
 import pyarrow as pa
 
 from sweep.config import RunConfig
-from sweep.store.arrays import column_array, list_array, number_array, picked_strings
+from sweep.store.arrays import (
+    column_array,
+    list_array,
+    number_array,
+    picked_strings,
+    rows_array,
+)
 from sweep.store.schema import (
     CURVES_SCHEMA,
     RUNS_SCHEMA,
@@ -72,23 +78,25 @@ def recorded_epochs(epochs_run: int, every: int) -> np.ndarray:
 
 
 def curves_table(
-    run_ids: list[str], curves: list[tuple[np.ndarray, np.ndarray]], every: int
+    run_ids: list[str], curves: list[tuple[np.ndarray, np.ndarray, np.ndarray]], every: int
 ) -> pa.Table:
-    """Long-format curves: for each run its ``(loss, accuracy)`` arrays, every k-th epoch."""
-    epochs = [recorded_epochs(len(loss), every) for loss, _ in curves]
+    """Long-format curves: for each run its ``(loss, accuracy, symmetry)`` arrays (the
+    last ``(epochs, hidden layers)``), every k-th epoch."""
+    epochs = [recorded_epochs(len(curve[0]), every) for curve in curves]
     if not epochs:
         return CURVES_SCHEMA.empty_table()
     columns = [
         picked_strings(run_ids, np.repeat(np.arange(len(run_ids)), [len(e) for e in epochs])),
         number_array(np.concatenate(epochs), pa.int64()),
         number_array(
-            np.concatenate([loss[e] for (loss, _), e in zip(curves, epochs, strict=True)]),
+            np.concatenate([c[0][e] for c, e in zip(curves, epochs, strict=True)]),
             pa.float64(),
         ),
         number_array(
-            np.concatenate([acc[e] for (_, acc), e in zip(curves, epochs, strict=True)]),
+            np.concatenate([c[1][e] for c, e in zip(curves, epochs, strict=True)]),
             pa.float64(),
         ),
+        rows_array([c[2][e] for c, e in zip(curves, epochs, strict=True)], pa.float64()),
     ]
     return pa.Table.from_arrays(columns, schema=CURVES_SCHEMA)
 
