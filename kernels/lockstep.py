@@ -265,8 +265,3 @@ def train_many(
         )
         for k in range(n_runs)
     ]
-
-
-def train_one_lane(x: np.ndarray, y: np.ndarray, params: Params, **kw: Any) -> TrainOutput:
-    """One run with the lockstep's bits (interim: one lane of the generic kernel)."""
-    return train_many(x, y, [params], passes="generic", **kw)[0]

@@ -30,9 +30,10 @@ from kernels.checks import pack
 from kernels.codegen import Net
 from kernels.init import init_params
 from kernels.lanes import BATCH_MODES
-from kernels.lockstep import lane_args, net_info, train_one_lane
+from kernels.lockstep import lane_args, net_info
 from kernels.lockstep_loop import train_lanes
 from kernels.lockstep_passes import generic_address
+from kernels.one_lane import train_one_lane
 from kernels.options import cache_folder
 from kernels.train import predict, train
 
