@@ -22,7 +22,16 @@ import math
 import numpy as np
 from numba import njit
 
-from kernels.activations import activate_lanes, scale_by_derivative
+from kernels.activations import (
+    LEAKY_RELU,
+    LEAKY_SLOPE,
+    RELU,
+    SIGMOID,
+    TANH,
+    scale_by_derivative,
+    sigmoid_lane,
+    tanh_lane,
+)
 from kernels.checks import (
     Params,
     TrainOutput,
@@ -41,6 +50,30 @@ from kernels.optimizers import SGD, sgd_one, step
 from kernels.options import INTERNAL_OPTIONS, JIT_OPTIONS
 from kernels.rng import shuffle as shuffle_order
 from kernels.symmetry import spread
+
+# Typed constants: a literal 0 or 1 argument would compile a callee once more for it.
+ZERO = np.int64(0)
+ONE = np.int64(1)
+
+
+@njit(**INTERNAL_OPTIONS)
+def activate_cols(code: int, z: np.ndarray, a: np.ndarray, m: int) -> None:
+    """``a[:m] = f(z[:m])`` by the lane formulas at every length (as the lockstep's)."""
+    if code == SIGMOID:
+        for s in range(m):
+            a[s] = sigmoid_lane(z[s])
+    elif code == TANH:
+        for s in range(m):
+            a[s] = tanh_lane(z[s])
+    elif code == RELU:
+        for s in range(m):
+            a[s] = z[s] if z[s] > 0.0 else 0.0
+    elif code == LEAKY_RELU:
+        for s in range(m):
+            a[s] = z[s] if z[s] > 0.0 else LEAKY_SLOPE * z[s]
+    else:
+        for s in range(m):
+            a[s] = z[s]
 
 
 @njit(**INTERNAL_OPTIONS)
@@ -64,7 +97,7 @@ def forward_cols(
                 ak = a[prev + k]
                 for s in range(m):
                     zj[s] = zj[s] + w * ak[s]
-            activate_lanes(code, zj, a[first + j], scratch, m)
+            activate_cols(code, zj, a[first + j], m)
 
 
 @njit(**INTERNAL_OPTIONS)
@@ -162,7 +195,7 @@ def backward_cols(
         fan_in, fan_out = net[0, layer], net[0, layer + 1]
         woff, boff, prev, first = net[1, layer], net[2, layer], net[3, layer], net[3, layer + 1]
         if net[4, 3] != 0:  # bias: the products with a row of ones
-            add_products(grad, boff, ones, 0, delta, first, 1, fan_out, m)
+            add_products(grad, boff, ones, ZERO, delta, first, ONE, fan_out, m)
         add_products(grad, woff, a, prev, delta, first, fan_in, fan_out, m)
         if layer == 0:
             break
