@@ -35,10 +35,18 @@ from sweep.datasets import DATASETS
 POLICIES = ("auto", "all", "none")
 ONE_RUN, ONE_LANE, GENERIC, GENERATED = "one run", "one lane", "generic", "generated"
 # Per-run cost of each kernel relative to the generated passes, per sample and unit of
-# work (measured on 2-4-4-1 .. 2-8-8-1 nets, benchmarks/cold_start.py).
-SLOWDOWN = {GENERATED: 1.0, GENERIC: 2.8, ONE_LANE: 2.6, ONE_RUN: 2.6}
+# work, by batch mode (full batch, mini-batch, online): measured at 2-4-4-1 on linear
+# and xor, 64 runs in lockstep against one run alone (the one-lane kernel vectorises
+# over samples, which online training does not have: one sample a pass).
+SLOWDOWN = {
+    GENERATED: (1.0, 1.0, 1.0),
+    GENERIC: (1.8, 1.4, 1.6),
+    ONE_LANE: (2.5, 2.6, 16.0),
+    ONE_RUN: (2.6, 2.6, 2.6),
+}
 SECONDS_PER_UNIT = 6e-10  # generated passes: per epoch x sample x (weights + neurons)
-# Compile seconds on the project's 2-core machine (AVX2 Zen 3, benchmarks/cold_start.py).
+# Compile seconds on the project's 2-core machine (benchmarks/cold_start.py; Zen 3
+# AVX2, about 1.5x those of the Zen 4 kind).
 COMPILE_SECONDS = {"loop": 5.5, "first generic": 10.0, "generic": 2.5, "pass line": 0.011}
 
 
@@ -159,7 +167,7 @@ def plan(cfgs: Iterable[RunConfig], *, policy: str = "auto", n_workers: int = 1)
             cost = COMPILE_SECONDS["first generic" if not generic_done else "generic"]
         else:
             continue
-        saving = seconds * (SLOWDOWN[ONE_LANE] - SLOWDOWN[target])
+        saving = seconds * (SLOWDOWN[ONE_LANE][kernels.mode] - SLOWDOWN[target][kernels.mode])
         if saving > 0:
             candidates.append(Job(kind, saving, cost))
     merged: dict[str | Net, Job] = {}
@@ -178,7 +186,7 @@ def plan(cfgs: Iterable[RunConfig], *, policy: str = "auto", n_workers: int = 1)
         return result
     # The sweep's length on the first tier, spread over the workers (and the core the
     # compiler takes): a kernel ready at time t helps only the runs still waiting then.
-    wall = sum(lockstep.values()) * SLOWDOWN[ONE_LANE] / max(1, n_workers)
+    wall = sum(w * SLOWDOWN[ONE_LANE][k.mode] for k, w in lockstep.items()) / max(1, n_workers)
     ready_at = 0.0
     for job in candidates:
         cost = job.seconds + loop
