@@ -1,6 +1,7 @@
 """The kernels a start compiles beside its training: started, reported, stopped.
 
-The kernels that every run needs are compiled before training (in :func:`run_sweep`);
+The kernels that every run needs are compiled before training
+(:func:`compile_first_tier`, two at once when a sweep needs two);
 the faster ones :mod:`sweep.tiers` finds worth their compile go to another process
 (:class:`sweep.compiling.BackgroundCompiler`), and runs switch as each is ready.
 """
@@ -9,8 +10,31 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kernels.warm import compile_kernel
 from sweep import tiers
 from sweep.compiling import BackgroundCompiler, Compiled
+
+
+def compile_first_tier(kinds: list[str], say: Callable[[str], None]) -> None:
+    """Compile ``kinds`` (what the runs need before any can start) and wait: the first
+    here, the others at the same time in another process (a core each: the one-run and
+    the one-lane kernel of a sweep that has both take the time of the slower)."""
+    if not kinds:
+        return
+    names = " and ".join(f"the {kind} kernel" for kind in kinds)
+    say(f"compiling {names} (once per machine: Numba's disk cache keeps them)")
+    failed: list[str] = []
+    compiler = None
+    if len(kinds) > 1:
+        compiler = BackgroundCompiler(
+            [("kind", kind) for kind in kinds[1:]],
+            lambda result: failed.append(result.job[1]) if result.error else None,
+        )
+    compile_kernel(kinds[0])
+    while compiler is not None and compiler.busy:
+        time.sleep(0.02)
+    for kind in failed:  # the other process could not: here, then
+        compile_kernel(kind)
 
 
 def start_compiler(

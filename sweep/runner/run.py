@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from kernels.warm import compile_kernel
 from sweep import store, tiers
 from sweep.grid import SweepSpec
 from sweep.runner.backends import check_settings, joblib_backend
-from sweep.runner.compile_phase import start_compiler, stop_compiler
+from sweep.runner.compile_phase import compile_first_tier, start_compiler, stop_compiler
 from sweep.runner.manifest import now, start_record, sweep_manifest
 from sweep.runner.planning import grid_order, pending_runs, plan_chunks
 from sweep.runner.streaming import train_chunks
@@ -147,9 +146,7 @@ def run_sweep(
                 policy=compile,
                 n_workers=n_workers,
             )
-            for kind in kernel_plan.before:
-                say(f"compiling the {kind} kernel (once per machine: Numba's disk cache keeps it)")
-                compile_kernel(kind)
+            compile_first_tier(kernel_plan.before, say)
             compiler = start_compiler(kernel_plan, compile, say)
             seconds["kernels"] = time.perf_counter() - compiling
             try:
