@@ -1,10 +1,10 @@
 """kernels.train_one_lane gives a run the bits of the same run in the lockstep kernel.
 
-Every case is compared with ``train_many(..., [params], passes="generic")[0]``, array by
-array (weights, curves, the symmetry measure, epochs run, convergence epoch, divergence, NaN positions). The
-one-lane kernel has one compiled signature whatever the net or the options, so the
-matrix costs run time only; the generic passes compile once per batch mode (and are
-shared with tests/test_lockstep.py).
+Every case is compared with ``train_many(..., [params], passes="generic")[0]``, array
+by array (weights, curves, the symmetry measure, epochs run, convergence epoch,
+divergence, NaN positions). The one-lane kernel has one compiled signature whatever
+the net or the options, so the matrix costs run time only; the generic passes
+compile once per batch mode (and are shared with tests/test_lockstep.py).
 """
 
 import itertools
