@@ -189,8 +189,8 @@ def tanh_call(z: float) -> float:
 
 
 @njit(**JIT_OPTIONS)
-def sigmoid_row(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
-    """``a[:m] = 1 / (1 + exp(-z[:m]))``; ``bits`` is unused scratch.
+def sigmoid_row(z: np.ndarray, a: np.ndarray, m: int) -> None:
+    """``a[:m] = 1 / (1 + exp(-z[:m]))``.
 
     Rows of :data:`SHORT_ROW` or more by :func:`sigmoid_lane`, which vectorises
     (1.1 ns per sigmoid against 4.5 ns with libm's ``exp``); shorter ones by libm.
@@ -199,19 +199,19 @@ def sigmoid_row(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
         for s in range(m):
             a[s] = 1.0 / (1.0 + math.exp(-z[s]))
         return
-    sigmoid_vector(z, a, bits, m)
+    sigmoid_vector(z, a, m)
 
 
 @njit(**JIT_OPTIONS)
-def sigmoid_vector(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
+def sigmoid_vector(z: np.ndarray, a: np.ndarray, m: int) -> None:
     """``a[:m] = sigmoid_lane(z[:m])`` at any length (no libm for short rows)."""
     for s in range(m):
         a[s] = sigmoid_lane(z[s])
 
 
 @njit(**JIT_OPTIONS)
-def tanh_row(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
-    """``a[:m] = tanh(z[:m])``; ``bits`` is unused scratch.
+def tanh_row(z: np.ndarray, a: np.ndarray, m: int) -> None:
+    """``a[:m] = tanh(z[:m])``.
 
     Rows of :data:`SHORT_ROW` or more by :func:`tanh_lane`, which vectorises (23x
     faster than libm's scalar ``tanh``); shorter ones by libm.
@@ -220,23 +220,23 @@ def tanh_row(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
         for s in range(m):
             a[s] = math.tanh(z[s])
         return
-    tanh_vector(z, a, bits, m)
+    tanh_vector(z, a, m)
 
 
 @njit(**JIT_OPTIONS)
-def tanh_vector(z: np.ndarray, a: np.ndarray, bits: np.ndarray, m: int) -> None:
+def tanh_vector(z: np.ndarray, a: np.ndarray, m: int) -> None:
     """``a[:m] = tanh_lane(z[:m])`` at any length."""
     for s in range(m):
         a[s] = tanh_lane(z[s])
 
 
 @njit(**JIT_OPTIONS)
-def activate_row(code: int, z: np.ndarray, a: np.ndarray, scratch: np.ndarray, m: int) -> None:
-    """``a[:m] = f(z[:m])`` for activation ``code``; ``scratch`` is an int64 row."""
+def activate_row(code: int, z: np.ndarray, a: np.ndarray, m: int) -> None:
+    """``a[:m] = f(z[:m])`` for activation ``code``."""
     if code == SIGMOID:
-        sigmoid_row(z, a, scratch, m)
+        sigmoid_row(z, a, m)
     elif code == TANH:
-        tanh_row(z, a, scratch, m)
+        tanh_row(z, a, m)
     elif code == RELU:
         for s in range(m):
             a[s] = z[s] if z[s] > 0.0 else 0.0
@@ -246,21 +246,6 @@ def activate_row(code: int, z: np.ndarray, a: np.ndarray, scratch: np.ndarray, m
     else:
         for s in range(m):
             a[s] = z[s]
-
-
-@njit(**JIT_OPTIONS)
-def activate_lanes(code: int, z: np.ndarray, a: np.ndarray, scratch: np.ndarray, m: int) -> None:
-    """:func:`activate_row` over one neuron's lanes (:mod:`kernels.lockstep`).
-
-    The same formula for every length: a lane's value must not depend on how many
-    other runs share the call, so short rows never switch to libm here.
-    """
-    if code == SIGMOID:
-        sigmoid_vector(z, a, scratch, m)
-    elif code == TANH:
-        tanh_vector(z, a, scratch, m)
-    else:
-        activate_row(code, z, a, scratch, m)
 
 
 @njit(**JIT_OPTIONS)

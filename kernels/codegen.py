@@ -44,7 +44,8 @@ IMPORTS = (
 
 
 def activation(code: int, z: str) -> str:
-    """The expression of activation ``code`` at ``z`` (as :func:`activate_lanes` computes it)."""
+    """The expression of activation ``code`` at ``z`` (as
+    :func:`kernels.lockstep_passes.activate_rows` computes it)."""
     if code == SIGMOID:
         return f"sigmoid_call({z})"
     if code == TANH:

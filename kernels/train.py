@@ -89,17 +89,14 @@ def _load_columns(
 
 
 @njit(**JIT_OPTIONS)
-def _buffers(
-    sizes: np.ndarray, n_rows: int, m: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _buffers(sizes: np.ndarray, n_rows: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """z, activations, deltas (a row per neuron, :func:`pass_width` columns for ``m``
-    samples) and the int64 scratch the activations need."""
+    samples)."""
     width = pass_width(sizes, m)
     return (
         np.zeros((n_rows, width)),
         np.zeros((n_rows, width)),
         np.zeros((n_rows, width)),
-        np.zeros(n_rows * width, np.int64),
     )
 
 
@@ -137,9 +134,9 @@ def _train(
     out = n_rows - 1  # the output neuron's row
     # The whole set's buffers (its input rows are loaded once, never overwritten) and,
     # for mini-batches, a narrower set sized to one batch.
-    pre, act, delta, scratch = _buffers(sizes, n_rows, n)
+    pre, act, delta = _buffers(sizes, n_rows, n)
     full_batch = batch_size >= n
-    b_pre, b_act, b_delta, b_scratch = _buffers(sizes, n_rows, 1 if full_batch else batch_size)
+    b_pre, b_act, b_delta = _buffers(sizes, n_rows, 1 if full_batch else batch_size)
     grad = np.zeros(n_params)
     s1 = np.zeros(n_params)
     s2 = np.zeros(n_params)
@@ -147,7 +144,6 @@ def _train(
     b_ybuf = np.empty(n)
     # online training: one value per neuron (see kernels.mlp.forward_one)
     z1, a1, d1, y1 = np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows), np.zeros(1)
-    scratch1 = np.zeros(n_rows, np.int64)
     order = np.arange(n)
     state = np.empty(1, np.uint64)
     state[0] = seed_state(seed)
@@ -159,7 +155,7 @@ def _train(
     _load_columns(sizes, xt, y, np.arange(n), 0, n, act, ybuf)
     for e in range(epochs):
         # The full-set pass that scores the weights at the start of epoch e.
-        forward(sizes, widths, woff, boff, roff, work, pre, act, scratch, hidden_code, out_code)
+        forward(sizes, widths, woff, boff, roff, work, pre, act, hidden_code, out_code)
         loss, correct = loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], n)
         loss_out[e] = loss
         acc_out[e] = correct / n
@@ -189,9 +185,7 @@ def _train(
                 for i in range(xt.shape[0]):
                     a1[i] = xt[i, order[k]]
                 y1[0] = y[order[k]]
-                forward_one(
-                    sizes, widths, woff, boff, roff, work, z1, a1, scratch1, hidden_code, out_code
-                )
+                forward_one(sizes, widths, woff, boff, roff, work, z1, a1, hidden_code, out_code)
                 loss_and_delta(loss_code, out_code, z1[out:], a1[out:], y1, d1[out:], 1)
                 backward_one(
                     sizes, widths, woff, boff, roff, work, a1, d1, grad, hidden_code, use_bias
@@ -203,7 +197,7 @@ def _train(
             m = min(batch_size, n - start)
             _load_columns(sizes, xt, y, order, start, m, b_act, b_ybuf)
             forward(
-                sizes, widths, woff, boff, roff, work, b_pre, b_act, b_scratch,
+                sizes, widths, woff, boff, roff, work, b_pre, b_act,
                 hidden_code, out_code,
             )  # fmt: skip
             loss_and_delta(loss_code, out_code, b_pre[out], b_act[out], b_ybuf, b_delta[out], m)
@@ -224,9 +218,9 @@ def _predict(
     widths = padded_widths(sizes)
     woff, boff, roff, _, n_rows = strided_layout(sizes, widths)
     work = to_strided(sizes, widths, theta)
-    pre, act, _, scratch = _buffers(sizes, n_rows, n)
+    pre, act, _ = _buffers(sizes, n_rows, n)
     _load_columns(sizes, xt, np.zeros(n), np.arange(n), 0, n, act, np.empty(n))
-    forward(sizes, widths, woff, boff, roff, work, pre, act, scratch, hidden_code, out_code)
+    forward(sizes, widths, woff, boff, roff, work, pre, act, hidden_code, out_code)
     return act[n_rows - 1, :n].copy()
 
 

@@ -104,10 +104,10 @@ def one_pass(
     n = xt.shape[1]
     woff, boff, roff, n_params, n_rows = mlp.strided_layout(sizes, widths)
     work = mlp.to_strided(sizes, widths, theta)
-    pre, act, delta, scratch = _buffers(sizes, n_rows, n)
+    pre, act, delta = _buffers(sizes, n_rows, n)
     _load_columns(sizes, xt, y, np.arange(n), 0, n, act, np.empty(n))
     sigmoid = ACTIVATIONS["sigmoid"]
-    mlp.forward(sizes, widths, woff, boff, roff, work, pre, act, scratch, sigmoid, sigmoid)
+    mlp.forward(sizes, widths, woff, boff, roff, work, pre, act, sigmoid, sigmoid)
     out = n_rows - 1
     loss_and_delta(LOSSES["mse"], sigmoid, pre[out], act[out], np.asarray(y), delta[out], n)
     grad = np.zeros(n_params)

@@ -19,7 +19,6 @@ def forward_one(
     theta: np.ndarray,
     z: np.ndarray,
     a: np.ndarray,
-    scratch: np.ndarray,
     hidden_code: int,
     out_code: int,
 ) -> None:
@@ -59,7 +58,7 @@ def forward_one(
             w = theta[woff[layer] + i * stride : woff[layer] + i * stride + fan_out]
             for j in range(fan_out):
                 zl[j] += ai * w[j]
-        activate_row(code, zl, a[first : first + fan_out], scratch, fan_out)
+        activate_row(code, zl, a[first : first + fan_out], fan_out)
 
 
 @njit(**REDUCE_OPTIONS)

@@ -74,7 +74,6 @@ def forward(
     theta: np.ndarray,
     pre: np.ndarray,
     act: np.ndarray,
-    scratch: np.ndarray,
     hidden_code: int,
     out_code: int,
 ) -> None:
@@ -83,7 +82,7 @@ def forward(
     Every column of the ``(n_rows, m)`` buffers is a sample (padding included), in
     the layout :func:`samples_outer` picks. A layer's values are contiguous in
     either, so its activation runs as one long row of ``widths[l] * m`` values
-    (padding neurons included; ``scratch`` must be as long).
+    (padding neurons included).
     """
     m = act.shape[1]
     by_sample = samples_outer(sizes, m)
@@ -98,7 +97,7 @@ def forward(
         code = out_code if layer == n_layers - 1 else hidden_code
         z = pre[first : first + width].reshape(-1)
         a = act[first : first + width].reshape(-1)
-        activate_row(code, z, a, scratch, width * m)
+        activate_row(code, z, a, width * m)
 
 
 @njit(**REDUCE_OPTIONS)
