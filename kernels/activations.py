@@ -23,7 +23,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from kernels.options import JIT_OPTIONS
+from kernels.options import INTERNAL_OPTIONS, JIT_OPTIONS
 
 SIGMOID = 0
 TANH = 1
@@ -237,6 +237,29 @@ def activate_row(code: int, z: np.ndarray, a: np.ndarray, m: int) -> None:
         sigmoid_row(z, a, m)
     elif code == TANH:
         tanh_row(z, a, m)
+    elif code == RELU:
+        for s in range(m):
+            a[s] = z[s] if z[s] > 0.0 else 0.0
+    elif code == LEAKY_RELU:
+        for s in range(m):
+            a[s] = z[s] if z[s] > 0.0 else LEAKY_SLOPE * z[s]
+    else:
+        for s in range(m):
+            a[s] = z[s]
+
+
+@njit(**INTERNAL_OPTIONS)
+def activate_lanes(code: int, z: np.ndarray, a: np.ndarray, m: int) -> None:
+    """``a[:m] = f(z[:m])`` by the lane formulas at every length, as the lockstep passes
+    compute it: a value must not depend on how many share the call, so short rows never
+    switch to libm here (:func:`kernels.one_lane.train_one_lane`, which has to give the
+    lockstep's bits). One function, the formulas inlined once each: cheap to compile."""
+    if code == SIGMOID:
+        for s in range(m):
+            a[s] = sigmoid_lane(z[s])
+    elif code == TANH:
+        for s in range(m):
+            a[s] = tanh_lane(z[s])
     elif code == RELU:
         for s in range(m):
             a[s] = z[s] if z[s] > 0.0 else 0.0

@@ -9,6 +9,7 @@ and back, and resolves the config's names to the kernels' integer codes. It impo
 no compiled code, so both kernels import it and it imports neither.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -131,6 +132,12 @@ def checked_codes(
     if loss_code == BCE and out_code != SIGMOID:
         raise ValueError("loss 'bce' needs output_activation 'sigmoid'")
     return hidden_code, out_code, loss_code, code_of(OPTIMIZERS, optimizer, "optimizer")
+
+
+def check_lr(lr: float) -> None:
+    """A run's learning rate: a positive finite number."""
+    if not lr > 0 or not math.isfinite(lr):
+        raise ValueError(f"lr must be a positive number, got {lr}")
 
 
 def check_schedule(epochs: int, batch_size: int | None) -> None:

@@ -22,19 +22,11 @@ import math
 import numpy as np
 from numba import njit
 
-from kernels.activations import (
-    LEAKY_RELU,
-    LEAKY_SLOPE,
-    RELU,
-    SIGMOID,
-    TANH,
-    scale_by_derivative,
-    sigmoid_lane,
-    tanh_lane,
-)
+from kernels.activations import activate_lanes, scale_by_derivative
 from kernels.checks import (
     Params,
     TrainOutput,
+    check_lr,
     check_schedule,
     checked_codes,
     checked_data,
@@ -57,29 +49,7 @@ ONE = np.int64(1)
 
 
 @njit(**INTERNAL_OPTIONS)
-def activate_cols(code: int, z: np.ndarray, a: np.ndarray, m: int) -> None:
-    """``a[:m] = f(z[:m])`` by the lane formulas at every length (as the lockstep's)."""
-    if code == SIGMOID:
-        for s in range(m):
-            a[s] = sigmoid_lane(z[s])
-    elif code == TANH:
-        for s in range(m):
-            a[s] = tanh_lane(z[s])
-    elif code == RELU:
-        for s in range(m):
-            a[s] = z[s] if z[s] > 0.0 else 0.0
-    elif code == LEAKY_RELU:
-        for s in range(m):
-            a[s] = z[s] if z[s] > 0.0 else LEAKY_SLOPE * z[s]
-    else:
-        for s in range(m):
-            a[s] = z[s]
-
-
-@njit(**INTERNAL_OPTIONS)
-def forward_cols(
-    theta: np.ndarray, net: np.ndarray, z: np.ndarray, a: np.ndarray, scratch: np.ndarray, m: int
-) -> None:
+def forward_cols(theta: np.ndarray, net: np.ndarray, z: np.ndarray, a: np.ndarray, m: int) -> None:
     """Columns ``[0, m)`` of ``a`` (their inputs in its first rows) forward through
     ``theta``: ``z = b + W[0, j] a_0 + W[1, j] a_1 + ...`` in that order, ``a = f(z)``."""
     n_layers = net[4, 4]
@@ -97,7 +67,7 @@ def forward_cols(
                 ak = a[prev + k]
                 for s in range(m):
                     zj[s] = zj[s] + w * ak[s]
-            activate_cols(code, zj, a[first + j], m)
+            activate_lanes(code, zj, a[first + j], m)
 
 
 @njit(**INTERNAL_OPTIONS)
@@ -230,7 +200,6 @@ def train_lane(
     sums: np.ndarray,
     order: np.ndarray,
     state: np.ndarray,
-    scratch: np.ndarray,
     loss_out: np.ndarray,
     acc_out: np.ndarray,
     symmetry_out: np.ndarray,
@@ -265,14 +234,14 @@ def train_lane(
         if mode == FULL_BATCH:
             for k in range(n_params):
                 grad[k] = 0.0
-            forward_cols(theta, net, fz, fa, scratch, n)
+            forward_cols(theta, net, fz, fa, n)
             score_cols(net, fz, fa, fd, y, inv_n, n, sums)
             backward_cols(theta, grad, net, fa, fd, ones, n)
         else:
             for k in range(n_params):
                 start[k] = theta[k]
             scored = start
-            forward_cols(start, net, fz, fa, scratch, n)
+            forward_cols(start, net, fz, fa, n)
             score_cols(net, fz, fa, fd, y, inv_n, n, sums)
             if shuffle:
                 shuffle_order(order, state, 0)
@@ -286,7 +255,7 @@ def train_lane(
                     for k in range(n_inputs):
                         ba[k, c] = xt[k, p]
                     ybatch[c] = y[p]
-                forward_cols(theta, net, bz, ba, scratch, m)
+                forward_cols(theta, net, bz, ba, m)
                 score_cols(net, bz, ba, bd, ybatch, 1.0 / m, m, sums[2:])
                 backward_cols(theta, grad, net, ba, bd, ones, m)
                 t += 1
@@ -346,8 +315,7 @@ def train_one_lane(
     n = x.shape[0]
     sizes = sizes_of(params, x.shape[1])
     codes = checked_codes(activation, output_activation, loss, optimizer)
-    if not lr > 0 or not math.isfinite(lr):
-        raise ValueError(f"lr must be a positive number, got {lr}")
+    check_lr(lr)
     check_schedule(epochs, batch_size)
     theta = pack(params)
     if not bias:
@@ -377,7 +345,6 @@ def train_one_lane(
         np.zeros(4),
         np.arange(n, dtype=np.int64),
         state,
-        np.zeros(n, np.int64),
         loss_out,
         acc_out,
         symmetry_out,

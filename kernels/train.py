@@ -26,6 +26,7 @@ from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
 from kernels.checks import (
     Params,
     TrainOutput,
+    check_lr,
     check_schedule,
     checked_codes,
     checked_data,
@@ -257,8 +258,7 @@ def train(
     hidden_code, out_code, loss_code, opt_code = checked_codes(
         activation, output_activation, loss, optimizer
     )
-    if not lr > 0 or not math.isfinite(lr):
-        raise ValueError(f"lr must be a positive number, got {lr}")
+    check_lr(lr)
     check_schedule(epochs, batch_size)
     theta = pack(params)
     if not bias:
