@@ -89,7 +89,9 @@ def learning_curves(
 
 
 def curve_band(curves: pd.DataFrame, run_ids: Sequence[str], metric: str = "loss") -> pd.DataFrame:
-    """Median and quartiles of ``metric`` ('loss' or 'accuracy') over ``run_ids`` per epoch.
+    """Median and quartiles of ``metric`` (a column of ``curves``: 'loss', 'accuracy', or
+    a per-layer 'symmetry' laid out by :func:`analysis.nets.symmetry_table`) over
+    ``run_ids`` per epoch.
 
     Each run's value is carried forward after its last recorded epoch (a run stops at
     its target) and between its own records; a non-finite loss counts as +inf.

@@ -4,7 +4,6 @@ epoch, from the measure the kernels record while training."""
 
 from pathlib import Path
 
-import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -16,6 +15,7 @@ from analysis.figures.common import (
     subtitle,
     suptitle,
 )
+from analysis.figures.curves import curve_band
 from analysis.load import Sweep
 from analysis.nets import distinct_units_table, symmetry_table
 
@@ -134,12 +134,12 @@ def symmetry_over_epochs(
             rows = here[here["init"] == init]
             if rows.empty:
                 continue
-            wide = rows.pivot_table(index="epoch", columns="run_id", values="symmetry")
-            wide = wide.sort_index().ffill()  # a run that stopped keeps its last value
-            q = np.nanquantile(np.maximum(wide.to_numpy(), floor), [0.25, 0.5, 0.75], axis=1)
-            n = wide.shape[1]
-            ax.plot(wide.index, q[1], color=palette[init], lw=1.4, label=f"{init} ({n} runs)")
-            ax.fill_between(wide.index, q[0], q[2], color=palette[init], alpha=0.2, lw=0)
+            # median and quartiles per epoch, a stopped run carried at its last value
+            band = curve_band(rows, rows["run_id"].unique().tolist(), "symmetry").clip(lower=floor)
+            n = rows["run_id"].nunique()
+            colour = palette[init]
+            ax.plot(band.index, band["median"], color=colour, lw=1.4, label=f"{init} ({n} runs)")
+            ax.fill_between(band.index, band["q25"], band["q75"], color=colour, alpha=0.2, lw=0)
         ax.set_yscale("log")
         ax.axhline(floor, color="0.4", ls=":", lw=0.9)
         ax.annotate(
