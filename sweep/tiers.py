@@ -42,7 +42,6 @@ SLOWDOWN = {
     GENERATED: (1.0, 1.0, 1.0),
     GENERIC: (1.8, 1.4, 1.6),
     ONE_LANE: (2.5, 2.6, 16.0),
-    ONE_RUN: (2.6, 2.6, 2.6),
 }
 SECONDS_PER_UNIT = 6e-10  # generated passes: per epoch x sample x (weights + neurons)
 # Compile seconds on the project's 2-core machine (benchmarks/cold_start.py; Zen 3
