@@ -442,3 +442,34 @@ def test_the_command_line_has_arrow_allocate_with_malloc(tmp_path):
     env["ARROW_DEFAULT_MEMORY_POOL"] = "mimalloc"
     chosen = subprocess.run(run, env=env, cwd=cwd, capture_output=True, text=True, check=True)
     assert chosen.stdout.splitlines()[-1] == "mimalloc"
+
+
+def test_an_interrupt_closes_joblibs_generator_without_its_cancelled_tasks_warning():
+    """Ctrl-C while a part is written leaves joblib's generator unread; closed as it
+    is, joblib warns that tasks were cancelled, a second message after the command's
+    one line. The runner closes it quietly; an unrelated warning still shows."""
+    import time
+    import warnings
+
+    from joblib import Parallel, delayed
+
+    from sweep.runner.streaming import close_quietly
+
+    def started():
+        gen = Parallel(n_jobs=2, backend="threading", return_as="generator_unordered")(
+            delayed(time.sleep)(0.05) for _ in range(8)
+        )
+        next(gen)
+        return gen
+
+    with warnings.catch_warnings(record=True) as loud:
+        warnings.simplefilter("always")
+        started().close()
+    assert any("cancelled" in str(w.message) or "not used" in str(w.message) for w in loud)
+
+    with warnings.catch_warnings(record=True) as quiet:
+        warnings.simplefilter("always")
+        close_quietly(started())
+        close_quietly(None)
+        warnings.warn("something else")
+    assert [str(w.message) for w in quiet] == ["something else"]

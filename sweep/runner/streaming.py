@@ -3,6 +3,7 @@ written as parts every few seconds, with a progress bar."""
 
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -86,6 +87,7 @@ def train_chunks(
     )
     done = 0
     n_chunks = 0
+    results = None
     try:
         results = Parallel(return_as="generator_unordered", batch_size=1)(
             delayed(train_chunk)(chunk, record_every) for chunk in chunks
@@ -98,6 +100,9 @@ def train_chunks(
             bar.update(n)
             if progress is not None:
                 progress(done, total)
+    except KeyboardInterrupt:
+        close_quietly(results)
+        raise
     except BrokenProcessPool as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise SweepAborted(
@@ -108,3 +113,14 @@ def train_chunks(
         writer.flush()
         bar.close()
     return n_chunks
+
+
+def close_quietly(results) -> None:
+    """Close joblib's result generator after a Ctrl-C without its warning that
+    tasks were cancelled or left unread: the user cancelled them, and the one line
+    the command prints says what was kept."""
+    if results is None:
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*tasks .*(executed|cancelled)")
+        results.close()
