@@ -62,12 +62,24 @@ CFUNC_OPTIONS: dict[str, Any] = {
 _folder: Path | None = None
 
 
+def source_key(package: Path) -> str:
+    """A hash of every Python source under ``package`` (its subpackages included, by
+    path), the Numba version and this machine's CPU: the name of the cache folder."""
+    digest = hashlib.sha256(numba.__version__.encode())
+    digest.update(llvm.get_host_cpu_name().encode())
+    digest.update(llvm.get_host_cpu_features().flatten().encode())
+    for source in sorted(package.rglob("*.py")):
+        name = source.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def cache_folder() -> Path:
     """The folder of the kernels' Numba cache, keyed on a hash of every kernel source
     file, the Numba version and this machine's CPU.
 
     Numba checks only the source of the file that defines a function: after an edit to
-    ``mlp.py`` alone, ``train.py``'s cached ``_train`` (which inlines ``mlp``) would be
+    ``mlp/tiles.py`` alone, ``train.py``'s cached ``_train`` (which inlines it) would be
     loaded with the old code compiled in, silently. A folder per source hash makes any
     edit to any kernel file a cold cache instead. The CPU is in the key because Numba
     compiles for the host's instruction set: a checkout moved to a machine of another
@@ -79,12 +91,7 @@ def cache_folder() -> Path:
     if _folder is not None:
         return _folder
     here = Path(__file__).resolve().parent
-    digest = hashlib.sha256(numba.__version__.encode())
-    digest.update(llvm.get_host_cpu_name().encode())
-    digest.update(llvm.get_host_cpu_features().flatten().encode())
-    for source in sorted(here.glob("*.py")):
-        digest.update(source.name.encode() + source.read_bytes())
-    key = digest.hexdigest()[:16]
+    key = source_key(here)
     user_dir = os.environ.get("NUMBA_CACHE_DIR")
     if user_dir:
         folder = Path(user_dir) / f"sweep-kernels-{key}"

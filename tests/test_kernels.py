@@ -656,3 +656,30 @@ def test_full_batch_matches_torch(
         lr=LR[optimizer],
         epochs=EPOCHS,
     )
+
+
+def test_the_cache_folder_changes_with_an_edit_to_any_kernel_source_subpackages_included(
+    tmp_path,
+):
+    """Numba checks only the defining file's source: a cached ``_train`` inlines
+    ``kernels/mlp/tiles.py``, so an edit there alone must give a new cache folder."""
+    import shutil
+    from pathlib import Path
+
+    import kernels
+    from kernels.options import cache_folder, source_key
+
+    here = Path(kernels.__file__).parent
+    assert cache_folder().name.endswith(source_key(here))
+    copy = tmp_path / "kernels"
+    shutil.copytree(here, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = source_key(copy)
+    assert before == source_key(here)
+    tiles = copy / "mlp" / "tiles.py"
+    text = tiles.read_text()
+    tiles.write_text(text + "\n# an edit\n")
+    assert source_key(copy) != before
+    tiles.write_text(text)
+    assert source_key(copy) == before
+    (copy / "mlp" / "tiles.py").rename(copy / "mlp" / "tiles2.py")  # a move is an edit too
+    assert source_key(copy) != before
