@@ -50,6 +50,12 @@ INTERNAL_OPTIONS: dict[str, Any] = {
     "no_cfunc_wrapper": True,
 }
 
+# The same for code that sums over samples (REDUCE_OPTIONS' flags).
+INTERNAL_REDUCE_OPTIONS: dict[str, Any] = {
+    **INTERNAL_OPTIONS,
+    "fastmath": REDUCE_OPTIONS["fastmath"],
+}
+
 # The generated passes: C functions called by address from the compiled loop
 # (kernels.call), so no Python wrapper and no GIL to release; JIT_OPTIONS' flags.
 CFUNC_OPTIONS: dict[str, Any] = {

@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from kernels.activations import ACTIVATIONS, OUTPUT_ACTIVATIONS
+from kernels.call import link
 from kernels.checks import (
     Params,
     TrainOutput,
@@ -50,15 +51,13 @@ from kernels.mlp import (
     to_strided,
 )
 from kernels.optimizers import step
-from kernels.options import JIT_OPTIONS
-from kernels.rng import seed_state
+from kernels.options import INTERNAL_OPTIONS, JIT_OPTIONS
 from kernels.rng import shuffle as shuffle_order
 from kernels.symmetry import spread
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def _load_columns(
-    sizes: np.ndarray,
     xt: np.ndarray,
     y: np.ndarray,
     idx: np.ndarray,
@@ -66,16 +65,17 @@ def _load_columns(
     m: int,
     act: np.ndarray,
     ybuf: np.ndarray,
+    by_sample: bool,
 ) -> None:
     """Copy samples ``idx[start:start+m]`` into the inputs of ``act`` and into ``ybuf``.
 
     The padding columns after them get copies of the first sample, so every
     activation computed there is as finite as a real one. The inputs are layer 0
-    in the layout :func:`samples_outer` picks for the net ``sizes``.
+    in the layout ``by_sample`` names (:func:`kernels.mlp.samples_outer`).
     """
     d = xt.shape[0]
     width = act.shape[1]
-    if samples_outer(sizes, width):
+    if by_sample:
         inputs = act[:d].reshape(width, d)
         for s in range(width):
             col = idx[start + s] if s < m else idx[start]
@@ -89,140 +89,242 @@ def _load_columns(
         ybuf[s] = y[idx[start + s]]
 
 
-@njit(**JIT_OPTIONS)
-def _buffers(sizes: np.ndarray, n_rows: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """z, activations, deltas (a row per neuron, :func:`pass_width` columns for ``m``
-    samples)."""
-    width = pass_width(sizes, m)
-    return (
-        np.zeros((n_rows, width)),
-        np.zeros((n_rows, width)),
-        np.zeros((n_rows, width)),
-    )
+@njit(**INTERNAL_OPTIONS)
+def _score(
+    e: int,
+    net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    work: np.ndarray,
+    whole: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    by_sample: bool,
+    codes: tuple[int, int, int, int],
+    curves: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> float:
+    """The full-set pass that scores the weights at the start of epoch ``e``: its loss,
+    accuracy and symmetry recorded in ``curves``; the loss returned (the deltas of
+    the pass are left in ``whole`` for a full-batch update)."""
+    sizes, widths, woff, boff, roff = net
+    pre, act, delta, ybuf = whole
+    hidden_code, out_code, loss_code, _ = codes
+    loss_out, acc_out, symmetry_out = curves
+    out = roff[roff.shape[0] - 1]  # the output neuron's row
+    n = ybuf.shape[0]
+    forward(sizes, widths, woff, boff, roff, work, pre, act, hidden_code, out_code, by_sample)
+    loss, correct = loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], n)
+    loss_out[e] = loss
+    acc_out[e] = correct / n
+    for layer in range(symmetry_out.shape[1]):
+        fan_in, fan_out = sizes[layer], sizes[layer + 1]
+        symmetry_out[e, layer] = spread(
+            work, woff[layer], widths[layer + 1], boff[layer], fan_in, fan_out
+        )
+    return loss
+
+
+@njit(**INTERNAL_OPTIONS)
+def _stops(e: int, loss: float, target: tuple[float, bool], convergence: int) -> tuple[int, int]:
+    """After epoch ``e`` scored ``loss``: ``(how, convergence epoch or -1)``, ``how``
+    0 to go on, 1 to stop at the target, 2 diverged (a non-finite loss)."""
+    target_loss, stop_at_target = target
+    if not math.isfinite(loss):
+        return 2, convergence
+    if not math.isnan(target_loss) and convergence < 0 and loss < target_loss:
+        return (1 if stop_at_target else 0), e
+    return 0, convergence
 
 
 @njit(**JIT_OPTIONS)
-def _train(
-    xt: np.ndarray,
-    y: np.ndarray,
-    sizes: np.ndarray,
-    theta: np.ndarray,
-    hidden_code: int,
-    out_code: int,
-    loss_code: int,
-    opt_code: int,
+def _train_full_batch(
+    net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    work: np.ndarray,
+    whole: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    by_sample: bool,
+    optimizer: tuple[np.ndarray, np.ndarray, np.ndarray],
+    codes: tuple[int, int, int, int],
     lr: float,
     epochs: int,
-    target_loss: float,
-    stop_at_target: bool,
-    batch_size: int,
-    shuffle: bool,
-    seed: int,
+    target: tuple[float, bool],
     use_bias: bool,
-    loss_out: np.ndarray,
-    acc_out: np.ndarray,
-    symmetry_out: np.ndarray,
+    curves: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[int, int, bool]:
-    """Train in place; returns ``(epochs_run, convergence_epoch or -1, diverged)``.
-
-    The passes update a copy of ``theta`` in the padded layout of
-    :func:`kernels.mlp.strided_layout`, copied back into ``theta`` at the end.
-    """
-    n = xt.shape[1]
-    widths = padded_widths(sizes)
-    woff, boff, roff, n_params, n_rows = strided_layout(sizes, widths)
-    work = to_strided(sizes, widths, theta)
-    out = n_rows - 1  # the output neuron's row
-    # The whole set's buffers (its input rows are loaded once, never overwritten) and,
-    # for mini-batches, a narrower set sized to one batch.
-    pre, act, delta = _buffers(sizes, n_rows, n)
-    full_batch = batch_size >= n
-    b_pre, b_act, b_delta = _buffers(sizes, n_rows, 1 if full_batch else batch_size)
-    grad = np.zeros(n_params)
-    s1 = np.zeros(n_params)
-    s2 = np.zeros(n_params)
-    ybuf = np.empty(n)
-    b_ybuf = np.empty(n)
-    # online training: one value per neuron (see kernels.mlp.forward_one)
-    z1, a1, d1, y1 = np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows), np.zeros(1)
-    order = np.arange(n)
-    state = np.empty(1, np.uint64)
-    state[0] = seed_state(seed)
-    has_target = not math.isnan(target_loss)
+    """Full-batch training of ``work`` in place, the update from each epoch's scoring
+    pass; ``(epochs_run, convergence_epoch or -1, diverged)`` (the buffers: :func:`train`)."""
+    sizes, widths, woff, boff, roff = net
+    _, act, delta, _ = whole
+    grad, s1, s2 = optimizer
+    hidden_code, _, _, opt_code = codes
     convergence = -1
-    epochs_run = epochs
-    diverged = False
-    t = 0
-    _load_columns(sizes, xt, y, np.arange(n), 0, n, act, ybuf)
     for e in range(epochs):
-        # The full-set pass that scores the weights at the start of epoch e.
-        forward(sizes, widths, woff, boff, roff, work, pre, act, hidden_code, out_code)
-        loss, correct = loss_and_delta(loss_code, out_code, pre[out], act[out], ybuf, delta[out], n)
-        loss_out[e] = loss
-        acc_out[e] = correct / n
-        for layer in range(symmetry_out.shape[1]):
-            fan_in, fan_out = sizes[layer], sizes[layer + 1]
-            symmetry_out[e, layer] = spread(
-                work, woff[layer], widths[layer + 1], boff[layer], fan_in, fan_out
-            )
-        if not math.isfinite(loss):
-            epochs_run = e + 1
-            diverged = True
-            break
-        if has_target and convergence < 0 and loss < target_loss:
-            convergence = e
-            if stop_at_target:
-                epochs_run = e + 1
-                break
-        if full_batch:
-            backward(sizes, widths, woff, boff, roff, work, act, delta, grad, hidden_code, use_bias)
-            t += 1
-            step(opt_code, work, grad, s1, s2, lr, t)
-            continue
+        loss = _score(e, net, work, whole, by_sample, codes, curves)
+        how, convergence = _stops(e, loss, target, convergence)
+        if how > 0:
+            return e + 1, convergence, how == 2
+        backward(
+            sizes, widths, woff, boff, roff, work, act, delta, grad, hidden_code, use_bias,
+            by_sample,
+        )  # fmt: skip
+        step(opt_code, work, grad, s1, s2, lr, e + 1)
+    return epochs, convergence, False
+
+
+@njit(**JIT_OPTIONS)
+def _train_mini_batch(
+    xt: np.ndarray,
+    y: np.ndarray,
+    net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    work: np.ndarray,
+    whole: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    batch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    by_sample: tuple[bool, bool],
+    optimizer: tuple[np.ndarray, np.ndarray, np.ndarray],
+    order: tuple[np.ndarray, np.ndarray, bool],
+    codes: tuple[int, int, int, int],
+    lr: float,
+    epochs: int,
+    target: tuple[float, bool],
+    use_bias: bool,
+    curves: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[int, int, bool]:
+    """Mini-batch training: after each epoch's scoring pass, the samples in ``order``
+    (reshuffled each epoch when asked), an update a batch of the ``batch`` buffers' width."""
+    sizes, widths, woff, boff, roff = net
+    b_pre, b_act, b_delta, b_ybuf = batch
+    whole_by_sample, b_by_sample = by_sample
+    grad, s1, s2 = optimizer
+    idx, rng, shuffle = order
+    hidden_code, out_code, loss_code, opt_code = codes
+    out = roff[roff.shape[0] - 1]
+    n = xt.shape[1]
+    batch_size = b_ybuf.shape[0]
+    convergence = -1
+    t = 0
+    for e in range(epochs):
+        loss = _score(e, net, work, whole, whole_by_sample, codes, curves)
+        how, convergence = _stops(e, loss, target, convergence)
+        if how > 0:
+            return e + 1, convergence, how == 2
         if shuffle:
-            shuffle_order(order, state, 0)
-        if batch_size == 1:
-            for k in range(n):
-                for i in range(xt.shape[0]):
-                    a1[i] = xt[i, order[k]]
-                y1[0] = y[order[k]]
-                forward_one(sizes, widths, woff, boff, roff, work, z1, a1, hidden_code, out_code)
-                loss_and_delta(loss_code, out_code, z1[out:], a1[out:], y1, d1[out:], 1)
-                backward_one(
-                    sizes, widths, woff, boff, roff, work, a1, d1, grad, hidden_code, use_bias
-                )
-                t += 1
-                step(opt_code, work, grad, s1, s2, lr, t)
-            continue
+            shuffle_order(idx, rng, 0)
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
-            _load_columns(sizes, xt, y, order, start, m, b_act, b_ybuf)
+            _load_columns(xt, y, idx, start, m, b_act, b_ybuf, b_by_sample)
             forward(
-                sizes, widths, woff, boff, roff, work, b_pre, b_act,
-                hidden_code, out_code,
+                sizes, widths, woff, boff, roff, work, b_pre, b_act, hidden_code, out_code,
+                b_by_sample,
             )  # fmt: skip
             loss_and_delta(loss_code, out_code, b_pre[out], b_act[out], b_ybuf, b_delta[out], m)
             backward(
-                sizes, widths, woff, boff, roff, work, b_act, b_delta, grad, hidden_code, use_bias
-            )
+                sizes, widths, woff, boff, roff, work, b_act, b_delta, grad, hidden_code,
+                use_bias, b_by_sample,
+            )  # fmt: skip
             t += 1
             step(opt_code, work, grad, s1, s2, lr, t)
-    from_strided(sizes, widths, work, theta)
-    return epochs_run, convergence, diverged
+    return epochs, convergence, False
+
+
+@njit(**JIT_OPTIONS)
+def _train_online(
+    xt: np.ndarray,
+    y: np.ndarray,
+    net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    work: np.ndarray,
+    whole: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    by_sample: bool,
+    one: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    optimizer: tuple[np.ndarray, np.ndarray, np.ndarray],
+    order: tuple[np.ndarray, np.ndarray, bool],
+    codes: tuple[int, int, int, int],
+    lr: float,
+    epochs: int,
+    target: tuple[float, bool],
+    use_bias: bool,
+    curves: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[int, int, bool]:
+    """Online training: after each epoch's scoring pass, an update per sample in
+    ``order``, through the one-sample passes (a value per neuron, ``one``)."""
+    sizes, widths, woff, boff, roff = net
+    z1, a1, d1, y1 = one
+    grad, s1, s2 = optimizer
+    idx, rng, shuffle = order
+    hidden_code, out_code, loss_code, opt_code = codes
+    out = roff[roff.shape[0] - 1]
+    n = xt.shape[1]
+    convergence = -1
+    t = 0
+    for e in range(epochs):
+        loss = _score(e, net, work, whole, by_sample, codes, curves)
+        how, convergence = _stops(e, loss, target, convergence)
+        if how > 0:
+            return e + 1, convergence, how == 2
+        if shuffle:
+            shuffle_order(idx, rng, 0)
+        for k in range(n):
+            for i in range(xt.shape[0]):
+                a1[i] = xt[i, idx[k]]
+            y1[0] = y[idx[k]]
+            forward_one(sizes, widths, woff, boff, roff, work, z1, a1, hidden_code, out_code)
+            loss_and_delta(loss_code, out_code, z1[out:], a1[out:], y1, d1[out:], 1)
+            backward_one(sizes, widths, woff, boff, roff, work, a1, d1, grad, hidden_code, use_bias)
+            t += 1
+            step(opt_code, work, grad, s1, s2, lr, t)
+    return epochs, convergence, False
 
 
 @njit(**JIT_OPTIONS)
 def _predict(
-    xt: np.ndarray, sizes: np.ndarray, theta: np.ndarray, hidden_code: int, out_code: int
-) -> np.ndarray:
-    n = xt.shape[1]
+    net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    work: np.ndarray,
+    pre: np.ndarray,
+    act: np.ndarray,
+    by_sample: bool,
+    hidden_code: int,
+    out_code: int,
+) -> None:
+    sizes, widths, woff, boff, roff = net
+    forward(sizes, widths, woff, boff, roff, work, pre, act, hidden_code, out_code, by_sample)
+
+
+Net = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# A kernel a batch mode, each compiled on first use: a sweep of full-batch runs waits
+# for ~half the compile of all three (benchmarks/README.md, "Cold start").
+ONE_RUN_MODES = ("full batch", "mini-batch", "online")
+
+
+def one_run_mode(n: int, batch_size: int | None) -> str:
+    """Which of :data:`ONE_RUN_MODES` trains ``n`` samples in batches of ``batch_size``
+    (online for batches of one with any optimizer; the lockstep kernels differ)."""
+    if batch_size is None or batch_size >= n:
+        return "full batch"
+    return "online" if batch_size == 1 else "mini-batch"
+
+
+def _strided_net(sizes: np.ndarray) -> tuple[Net, int, int]:
+    """``(sizes, widths, woff, boff, roff)``, the number of strided parameters and of
+    buffer rows: the net in the padded layout the passes use."""
     widths = padded_widths(sizes)
-    woff, boff, roff, _, n_rows = strided_layout(sizes, widths)
-    work = to_strided(sizes, widths, theta)
-    pre, act, _ = _buffers(sizes, n_rows, n)
-    _load_columns(sizes, xt, np.zeros(n), np.arange(n), 0, n, act, np.empty(n))
-    forward(sizes, widths, woff, boff, roff, work, pre, act, hidden_code, out_code)
-    return act[n_rows - 1, :n].copy()
+    woff, boff, roff, n_params, n_rows = strided_layout(sizes, widths)
+    return (sizes, widths, woff, boff, roff), n_params, n_rows
+
+
+def _pass_buffers(
+    sizes: np.ndarray, n_rows: int, m: int
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], bool]:
+    """z, activations, deltas (a row per neuron, :func:`kernels.mlp.pass_width` columns
+    for ``m`` samples) and ``m`` targets; whether the pass is sample-major."""
+    width = pass_width(sizes, m)
+    buffers = (np.zeros((n_rows, width)), np.zeros((n_rows, width)), np.zeros((n_rows, width)))
+    return (*buffers, np.zeros(m)), samples_outer(sizes, width)
+
+
+def _load_set(xt: np.ndarray, act: np.ndarray, by_sample: bool) -> None:
+    """The whole set's inputs into layer 0 of ``act``, the padding columns copies of
+    the first sample (what ``_load_columns`` does for a batch, in NumPy)."""
+    d, n = xt.shape
+    width = act.shape[1]
+    cols = np.concatenate([np.arange(n), np.zeros(width - n, np.int64)])
+    if by_sample:
+        act[:d].reshape(width, d)[:] = xt[:, cols].T
+    else:
+        act[:d] = xt[:, cols]
 
 
 def train(
@@ -252,6 +354,7 @@ def train(
     batch_size : None (or >= n) for full batch, 1 for online training.
     bias : when False the biases are zeroed and never updated.
     """
+    link()
     x, yv = checked_data(x, y)
     n = x.shape[0]
     sizes = sizes_of(params, x.shape[1])
@@ -263,30 +366,37 @@ def train(
     theta = pack(params)
     if not bias:
         zero_biases(theta, sizes)
-    loss_out = np.empty(epochs)
-    acc_out = np.empty(epochs)
-    symmetry_out = np.empty((epochs, len(sizes) - 2))
-    epochs_run, convergence, diverged = _train(
-        np.ascontiguousarray(x.T),
-        yv,
-        sizes,
-        theta,
-        hidden_code,
-        out_code,
-        loss_code,
-        opt_code,
-        float(lr),
-        int(epochs),
-        math.nan if target_loss is None else float(target_loss),
-        bool(stop_at_target),
-        n if batch_size is None else int(batch_size),
-        bool(shuffle),
-        int(seed),
-        bool(bias),
-        loss_out,
-        acc_out,
-        symmetry_out,
-    )
+    net, n_params, n_rows = _strided_net(sizes)
+    work = to_strided(sizes, net[1], theta)
+    xt = np.ascontiguousarray(x.T)
+    whole, by_sample = _pass_buffers(sizes, n_rows, n)
+    _load_set(xt, whole[1], by_sample)
+    whole[3][:] = yv
+    optimizer_state = (np.zeros(n_params), np.zeros(n_params), np.zeros(n_params))
+    codes = (hidden_code, out_code, loss_code, opt_code)
+    target = (math.nan if target_loss is None else float(target_loss), bool(stop_at_target))
+    curves = (np.empty(epochs), np.empty(epochs), np.empty((epochs, len(sizes) - 2)))
+    rng = np.array([int(seed)], np.int64).view(np.uint64)  # kernels.rng.seed_state, wrapped
+    order = (np.arange(n), rng, bool(shuffle))
+    common = (float(lr), int(epochs), target, bool(bias), curves)
+    mode = one_run_mode(n, batch_size)
+    if mode == "full batch":
+        outcome = _train_full_batch(net, work, whole, by_sample, optimizer_state, codes, *common)
+    elif mode == "online":
+        one = (np.zeros(n_rows), np.zeros(n_rows), np.zeros(n_rows), np.zeros(1))
+        outcome = _train_online(
+            xt, yv, net, work, whole, by_sample, one, optimizer_state, order, codes, *common
+        )
+    else:
+        assert batch_size is not None  # mini-batches have a size
+        batch, b_by_sample = _pass_buffers(sizes, n_rows, int(batch_size))
+        outcome = _train_mini_batch(
+            xt, yv, net, work, whole, batch, (by_sample, b_by_sample), optimizer_state, order,
+            codes, *common,
+        )  # fmt: skip
+    epochs_run, convergence, diverged = outcome
+    from_strided(sizes, net[1], work, theta)
+    loss_out, acc_out, symmetry_out = curves
     return TrainOutput(
         loss=loss_out[:epochs_run].copy(),
         accuracy=acc_out[:epochs_run].copy(),
@@ -306,17 +416,26 @@ def predict(
     output_activation: str = "sigmoid",
 ) -> np.ndarray:
     """Outputs ``(n, 1)`` of the net ``params`` for inputs ``x`` of shape ``(n, d)``."""
+    link()
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(f"x must be an (n, d) array, got shape {x.shape}")
     sizes = sizes_of(params, x.shape[1])
     if x.shape[0] == 0:
         return np.empty((0, 1))
-    out = _predict(
-        np.ascontiguousarray(x.T),
-        sizes,
-        pack(params),
+    net, _, n_rows = _strided_net(sizes)
+    xt = np.ascontiguousarray(x.T)
+    (pre, act, _, _), by_sample = _pass_buffers(sizes, n_rows, x.shape[0])
+    _load_set(xt, act, by_sample)
+    work = to_strided(sizes, net[1], pack(params))
+    _predict(
+        net,
+        work,
+        pre,
+        act,
+        by_sample,
         code_of(ACTIVATIONS, activation, "activation"),
         code_of(OUTPUT_ACTIVATIONS, output_activation, "output_activation"),
     )
+    out = act[n_rows - 1, : x.shape[0]].copy()
     return out.reshape(-1, 1)

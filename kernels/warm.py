@@ -3,7 +3,9 @@
 A kernel here is one compile a training run may wait for (:data:`SHARED` names the
 ones every net shares; a generated pass is named by its net, :mod:`kernels.specialised`):
 
-- ``"one run"``: :func:`kernels.train` and :func:`kernels.predict` (one run at a time);
+- ``"one run full batch"``, ``"one run mini-batch"``, ``"one run online"``:
+  :func:`kernels.train` (one run at a time), a kernel a batch mode; the first also
+  :func:`kernels.predict`; ``"one run"`` names all three;
 - ``"one lane"``: :func:`kernels.train_one_lane` (one run with the lockstep's bits);
 - ``"loop"``: the lockstep training loop (:mod:`kernels.lockstep_loop`) with the
   optimizer steps and the shuffle;
@@ -35,9 +37,10 @@ from kernels.lockstep_loop import train_lanes
 from kernels.lockstep_passes import generic_address
 from kernels.one_lane import train_one_lane
 from kernels.options import cache_folder
-from kernels.train import predict, train
+from kernels.train import ONE_RUN_MODES, predict, train
 
-SHARED = ("one run", "one lane", "loop", *(f"generic {mode}" for mode in BATCH_MODES))
+ONE_RUN_KINDS = tuple(f"one run {mode}" for mode in ONE_RUN_MODES)
+SHARED = (*ONE_RUN_KINDS, "one lane", "loop", *(f"generic {mode}" for mode in BATCH_MODES))
 _known: set[str] = set()
 
 
@@ -45,6 +48,8 @@ def is_compiled(kind: str | Net) -> bool:
     """Whether the disk cache holds ``kind`` (a name of :data:`SHARED` or a net)."""
     if not isinstance(kind, str):
         return specialised.is_ready(kind)
+    if kind == "one run":
+        return all(is_compiled(k) for k in ONE_RUN_KINDS)
     return kind in _known or _marker(kind).exists()
 
 
@@ -59,14 +64,20 @@ def compile_kernel(kind: str | Net) -> float:
             compile_kernel("loop")
         specialised.compile_pass(kind)
         return time.perf_counter() - start
+    if kind == "one run":
+        for one in ONE_RUN_KINDS:
+            compile_kernel(one)
+        return time.perf_counter() - start
     if kind not in SHARED:
         raise ValueError(f"kind must be a net or one of {', '.join(SHARED)}, got {kind!r}")
     x = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0]])
     y = np.array([0.0, 1.0, 1.0])
     params = init_params([2, 2, 1], "normal", 0)
-    if kind == "one run":
-        train(x, y, params, epochs=2, target_loss=1e-9, batch_size=1)
-        predict(x, params)
+    if kind in ONE_RUN_KINDS:
+        batch_size = {"full batch": None, "mini-batch": 2, "online": 1}[kind[len("one run ") :]]
+        train(x, y, params, epochs=2, target_loss=1e-9, batch_size=batch_size)
+        if batch_size is None:
+            predict(x, params)
     elif kind == "one lane":
         for batch_size in (None, 2, 1):
             train_one_lane(x, y, params, epochs=2, target_loss=1e-9, batch_size=batch_size)

@@ -21,6 +21,7 @@ compile time (``policy="auto"``); all of them, before training (``"all"``); none
 leave out the ones that clearly do not pay.
 """
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from kernels import ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, prefers
 from kernels.codegen import Net, module_source
 from kernels.lanes import BATCH_MODES, batch_mode
 from kernels.lockstep import generated_passes
+from kernels.train import one_run_mode
 from kernels.warm import is_compiled
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS
@@ -56,6 +58,7 @@ class Kernels:
     family: str  # ONE_RUN or "lockstep"
     net: Net  # the net as the generated passes name it (sizes, codes, bias, batch mode)
     generated: bool  # whether the net gets a generated pass
+    first: str  # the kernel it trains on with no compile of its own (kernels.warm.SHARED)
 
     @property
     def mode(self) -> int:
@@ -81,7 +84,9 @@ def kernels_of(cfg: RunConfig) -> Kernels:
     codes = (ACTIVATIONS[cfg.activation], OUTPUT_ACTIVATIONS[cfg.output_activation])
     net: Net = (tuple(sizes), *codes, LOSSES[cfg.loss], cfg.bias, mode)
     family = "lockstep" if prefers_lockstep(sizes, n, cfg.batch_size, cfg.loss) else ONE_RUN
-    return Kernels(family, net, family != ONE_RUN and generated_passes(sizes, cfg.loss))
+    if family == ONE_RUN:
+        return Kernels(family, net, False, f"{ONE_RUN} {one_run_mode(n, cfg.batch_size)}")
+    return Kernels(family, net, generated_passes(sizes, cfg.loss), ONE_LANE)
 
 
 def group_kernel(kernels: Kernels, n_runs: int) -> str:
@@ -125,15 +130,52 @@ class Job:
 class Plan:
     """What a sweep compiles: ``before`` training starts (in this process), and
     ``beside`` it (another process, in this order); ``skipped``: kernels that would be
-    faster but were not worth their compile here."""
+    faster but were not worth their compile here. ``first_beside``: one-run kernels
+    that some runs need and the others do not: compiled first in the other process
+    while the others train; the runs that need one train last, and wait for it
+    (:func:`wait_for`)."""
 
     before: list[str] = field(default_factory=list)
     beside: list[Job] = field(default_factory=list)
     skipped: list[Job] = field(default_factory=list)
+    first_beside: list[str] = field(default_factory=list)
 
 
-def plan(cfgs: Iterable[RunConfig], *, policy: str = "auto", n_workers: int = 1) -> Plan:
-    """What to compile for training ``cfgs`` on ``n_workers`` workers (see the module)."""
+# The kernels compiled beside this process that runs are waiting for: set when done.
+_awaited: dict[str, threading.Event] = {}
+
+
+def expect(kind: str) -> None:
+    """``kind`` is being compiled beside this process: :func:`wait_for` waits for it."""
+    _awaited.setdefault(kind, threading.Event())
+
+
+def arrived(kind: str) -> None:
+    """``kind`` is compiled (or its compile ended): whoever waits for it goes on."""
+    event = _awaited.pop(kind, None)
+    if event is not None:
+        event.set()
+
+
+def wait_for(kind: str) -> None:
+    """Return once ``kind`` is not being compiled beside this process (at once if not)."""
+    event = _awaited.get(kind)
+    if event is not None:
+        event.wait()
+
+
+def plan(
+    cfgs: Iterable[RunConfig],
+    *,
+    policy: str = "auto",
+    n_workers: int = 1,
+    first_beside: bool = False,
+) -> Plan:
+    """What to compile for training ``cfgs`` on ``n_workers`` workers (see the module).
+
+    ``first_beside``: the workers share this process (joblib's threading backend), so
+    runs can wait for a kernel compiled beside it (:attr:`Plan.first_beside`).
+    """
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
     work: dict[Kernels, float] = {}
@@ -146,11 +188,15 @@ def plan(cfgs: Iterable[RunConfig], *, policy: str = "auto", n_workers: int = 1)
         kernels, seconds = seen[key]
         work[kernels] = work.get(kernels, 0.0) + seconds
     result = Plan()
-    families = {k.family for k in work}
-    for tier, needed in ((ONE_RUN, ONE_RUN in families), (ONE_LANE, "lockstep" in families)):
-        if needed and not is_compiled(tier):
-            result.before.append(tier)
     lockstep = {k: w for k, w in work.items() if k.family != ONE_RUN}
+    # The one-run kernels first: the one-lane kernel compiles in a third of their time.
+    for tier in sorted({k.first for k in work}, key=lambda kind: (kind == ONE_LANE, kind)):
+        if is_compiled(tier):
+            continue
+        if first_beside and lockstep and tier != ONE_LANE:
+            result.first_beside.append(tier)
+        else:
+            result.before.append(tier)
     if not lockstep:
         return result
     # The faster kernel each lockstep net could use, what it saves over the first tier

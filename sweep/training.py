@@ -21,7 +21,7 @@ from kernels.codegen import Net
 from kernels.warm import compile_kernel
 from sweep.config import RunConfig
 from sweep.datasets import make_dataset
-from sweep.tiers import GENERATED, ONE_LANE, ONE_RUN, group_kernel, kernels_of
+from sweep.tiers import GENERATED, ONE_LANE, ONE_RUN, group_kernel, kernels_of, wait_for
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -161,8 +161,11 @@ def train_group(
         shuffle=first.shuffle,
         bias=first.bias,
     )
+    kernels = kernels_of(first)
+    kernel = group_kernel(kernels, len(cfgs))
+    if kernel == ONE_RUN:  # a sweep may be compiling it beside (sweep.tiers.Plan)
+        wait_for(kernels.first)
     start = time.perf_counter()
-    kernel = group_kernel(kernels_of(first), len(cfgs))
     if kernel not in (ONE_RUN, ONE_LANE):
         outs = train_many(
             x,
@@ -231,7 +234,7 @@ def compile_kernels_for(cfgs: Iterable[RunConfig]) -> int:
     for cfg in cfgs:
         kernels = kernels_of(cfg)
         kind: str | Net = (
-            ONE_RUN
+            kernels.first
             if kernels.family == ONE_RUN
             else (kernels.net if kernels.generated else kernels.generic)
         )

@@ -58,9 +58,44 @@ def test_on_an_empty_cache_the_first_tier_is_compiled_before_training(monkeypatc
     small = lab_runs(2, 10)
     assert tiers.plan(small).before == [tiers.ONE_LANE]
     wide = [RunConfig(dataset="linear", hidden=(32, 32), epochs=10)]
-    assert tiers.plan(small + wide).before == [tiers.ONE_RUN, tiers.ONE_LANE]
-    compiled(monkeypatch, tiers.ONE_LANE, tiers.ONE_RUN)
+    # the one-run kernel of the batch modes these runs use, and it first (the slower)
+    assert tiers.plan(small + wide).before == ["one run full batch", tiers.ONE_LANE]
+    online = [RunConfig(dataset="linear", hidden=(32, 32), epochs=10, batch_size=1)]
+    before = tiers.plan(online + wide + small).before
+    assert before == ["one run full batch", "one run online", tiers.ONE_LANE]
+    compiled(monkeypatch, tiers.ONE_LANE, "one run full batch")
     assert tiers.plan(small + wide).before == []
+    assert tiers.plan(online).before == ["one run online"]
+
+
+def test_with_other_runs_to_train_a_one_run_kernel_compiles_beside_them(monkeypatch) -> None:
+    """Sharing the workers' process, a sweep trains its other runs while the one-run
+    kernel compiles beside it; with nothing else to train, or workers in processes of
+    their own (which cannot be told it is ready), it is compiled before training."""
+    compiled(monkeypatch)
+    small = lab_runs(2, 10)
+    wide = [RunConfig(dataset="linear", hidden=(32, 32), epochs=10)]
+    mixed = tiers.plan(small + wide, first_beside=True)
+    assert mixed.first_beside == ["one run full batch"] and mixed.before == [tiers.ONE_LANE]
+    alone = tiers.plan(wide, first_beside=True)
+    assert alone.first_beside == [] and alone.before == ["one run full batch"]
+    assert tiers.plan(small + wide).first_beside == []
+
+
+def test_a_run_waits_for_the_kernel_compiled_beside_and_only_while_it_is() -> None:
+    import threading
+
+    tiers.wait_for("one run online")  # nothing expected: at once
+    tiers.expect("one run online")
+    done = threading.Event()
+    waiter = threading.Thread(target=lambda: (tiers.wait_for("one run online"), done.set()))
+    waiter.start()
+    assert not done.wait(0.2)  # still compiling
+    tiers.arrived("one run online")
+    assert done.wait(5)
+    waiter.join()
+    tiers.arrived("one run online")  # twice (the compile ended, then the sweep stopped): fine
+    tiers.wait_for("one run online")
 
 
 def test_auto_compiles_beside_only_what_pays_for_itself(monkeypatch) -> None:

@@ -12,14 +12,16 @@ from typing import Any
 import naive
 import numpy as np
 import pytest
+from numba import njit
 from numpy.testing import assert_allclose, assert_array_equal
 from test_kernels import assert_kernel_matches, make_data
 
 import kernels
 from kernels import mlp
 from kernels.activations import ACTIVATIONS
+from kernels.call import link
 from kernels.losses import LOSSES, loss_and_delta
-from kernels.train import _buffers, _load_columns
+from kernels.options import JIT_OPTIONS
 
 SIZES = [2, 13, 9, 1]  # padded to 16 and 16 slots
 
@@ -97,24 +99,44 @@ def test_wide_predict_matches_reference(n: int, activation: str) -> None:
     assert_allclose(out, acts[-1], rtol=1e-13, atol=1e-15)
 
 
+@njit(**JIT_OPTIONS)
+def _pass(
+    sizes: np.ndarray, widths: np.ndarray, woff: np.ndarray, boff: np.ndarray,
+    roff: np.ndarray, work: np.ndarray, buffers: tuple[np.ndarray, np.ndarray, np.ndarray],
+    y: np.ndarray, grad: np.ndarray, by_sample: bool,
+) -> None:  # fmt: skip
+    """Forward, the mse loss's delta and backward of one full batch (sigmoid)."""
+    pre, act, delta = buffers
+    sigmoid = 0
+    out = roff[roff.shape[0] - 1]
+    mlp.forward(sizes, widths, woff, boff, roff, work, pre, act, sigmoid, sigmoid, by_sample)
+    loss_and_delta(0, sigmoid, pre[out], act[out], y, delta[out], y.shape[0])
+    mlp.backward(sizes, widths, woff, boff, roff, work, act, delta, grad, sigmoid, True, by_sample)
+
+
 def one_pass(
     sizes: np.ndarray, widths: np.ndarray, theta: np.ndarray, xt: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Outputs and gradients (in the flat layout) of one full-batch pass with ``widths``."""
+    assert ACTIVATIONS["sigmoid"] == 0 and LOSSES["mse"] == 0
+    link()
     n = xt.shape[1]
     woff, boff, roff, n_params, n_rows = mlp.strided_layout(sizes, widths)
     work = mlp.to_strided(sizes, widths, theta)
-    pre, act, delta = _buffers(sizes, n_rows, n)
-    _load_columns(sizes, xt, y, np.arange(n), 0, n, act, np.empty(n))
-    sigmoid = ACTIVATIONS["sigmoid"]
-    mlp.forward(sizes, widths, woff, boff, roff, work, pre, act, sigmoid, sigmoid)
-    out = n_rows - 1
-    loss_and_delta(LOSSES["mse"], sigmoid, pre[out], act[out], np.asarray(y), delta[out], n)
+    width = mlp.pass_width(sizes, n)
+    buffers = (np.zeros((n_rows, width)), np.zeros((n_rows, width)), np.zeros((n_rows, width)))
+    by_sample = mlp.samples_outer(sizes, width)
+    act = buffers[1]
+    inputs = xt[:, list(range(n)) + [0] * (width - n)]
+    if by_sample:
+        act[:2].reshape(width, 2)[:] = inputs.T
+    else:
+        act[:2] = inputs
     grad = np.zeros(n_params)
-    mlp.backward(sizes, widths, woff, boff, roff, work, act, delta, grad, sigmoid, True)
+    _pass(sizes, widths, woff, boff, roff, work, buffers, np.asarray(y), grad, by_sample)
     flat_grad = np.zeros_like(theta)
     mlp.from_strided(sizes, widths, grad, flat_grad)
-    return act[out, :n].copy(), flat_grad
+    return act[n_rows - 1, :n].copy(), flat_grad
 
 
 @pytest.mark.parametrize("n", [21, 200])

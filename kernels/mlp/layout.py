@@ -2,18 +2,20 @@
 
 See :mod:`kernels.mlp` for the layout; here its offsets, padding, copies between the
 two layouts, and how a pass of ``m`` samples is laid out (padded width, sample-major
-or neuron-major).
+or neuron-major). All of it is worked out once per run by the kernel's Python wrapper
+(:func:`kernels.train`), in NumPy: compiled, these small functions cost ~1.5 s of the
+one-run kernel's first compile for microseconds of work. The passes get the result;
+only :func:`block` and :func:`weights`, views the passes take, are compiled.
 """
 
 import numpy as np
 from numba import njit
 
-from kernels.options import JIT_OPTIONS
+from kernels.options import INTERNAL_OPTIONS
 
 LANES = 8  # doubles in one AVX-512 register
 
 
-@njit(**JIT_OPTIONS)
 def strided_layout(
     sizes: np.ndarray, widths: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
@@ -23,30 +25,21 @@ def strided_layout(
     ``(sizes[l], widths[l+1])`` (row stride ``widths[l+1]``), its bias
     ``widths[l+1]`` long, and the layer owns ``widths[l]`` rows of the buffers.
     """
-    n_layers = sizes.shape[0] - 1
-    woff = np.empty(n_layers, np.int64)
-    boff = np.empty(n_layers, np.int64)
-    roff = np.empty(n_layers + 1, np.int64)
-    p = 0
-    for layer in range(n_layers):
-        woff[layer] = p
-        p += sizes[layer] * widths[layer + 1]
-        boff[layer] = p
-        p += widths[layer + 1]
-    r = 0
-    for layer in range(n_layers + 1):
-        roff[layer] = r
-        r += widths[layer]
-    return woff, boff, roff, p, r
+    sizes = np.asarray(sizes, np.int64)
+    widths = np.asarray(widths, np.int64)
+    per_layer = sizes[:-1] * widths[1:] + widths[1:]
+    ends = np.cumsum(per_layer)
+    woff = ends - per_layer
+    boff = woff + sizes[:-1] * widths[1:]
+    roff = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+    return woff, boff, roff, int(ends[-1]), int(widths.sum())
 
 
-@njit(**JIT_OPTIONS)
 def layout(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """:func:`strided_layout` without padding: the flat vector of the public API."""
     return strided_layout(sizes, sizes)
 
 
-@njit(**JIT_OPTIONS)
 def padded_widths(sizes: np.ndarray) -> np.ndarray:
     """Slots per layer: hidden layers of :data:`LANES` neurons or more rounded up to it.
 
@@ -54,60 +47,42 @@ def padded_widths(sizes: np.ndarray) -> np.ndarray:
     narrower layers: padding 4 neurons to 8 would double a layer's work for loops
     that are short either way.
     """
-    widths = sizes.copy()
-    for layer in range(1, sizes.shape[0] - 1):
-        if sizes[layer] >= LANES:
-            widths[layer] = (sizes[layer] + LANES - 1) // LANES * LANES
+    widths = np.array(sizes, np.int64)
+    hidden = widths[1:-1]
+    wide = hidden >= LANES
+    hidden[wide] = (hidden[wide] + LANES - 1) // LANES * LANES
     return widths
 
 
-@njit(**JIT_OPTIONS)
 def strided_positions(sizes: np.ndarray, widths: np.ndarray) -> np.ndarray:
     """For each parameter of the flat layout, its index in the strided layout."""
-    woff, boff, _, n_flat, _ = layout(sizes)
-    swoff, sboff, _, _, _ = strided_layout(sizes, widths)
-    pos = np.empty(n_flat, np.int64)
-    for layer in range(sizes.shape[0] - 1):
-        fan_in = sizes[layer]
-        fan_out = sizes[layer + 1]
-        stride = widths[layer + 1]
-        for i in range(fan_in):
-            for j in range(fan_out):
-                pos[woff[layer] + i * fan_out + j] = swoff[layer] + i * stride + j
-        for j in range(fan_out):
-            pos[boff[layer] + j] = sboff[layer] + j
-    return pos
+    woff, boff, _, _, _ = strided_layout(sizes, widths)
+    positions = []
+    for layer in range(len(sizes) - 1):
+        fan_in, fan_out, stride = int(sizes[layer]), int(sizes[layer + 1]), int(widths[layer + 1])
+        rows = woff[layer] + np.arange(fan_in)[:, None] * stride + np.arange(fan_out)
+        positions += [rows.ravel(), boff[layer] + np.arange(fan_out)]
+    return np.concatenate(positions).astype(np.int64)
 
 
-@njit(**JIT_OPTIONS)
 def to_strided(sizes: np.ndarray, widths: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """``theta`` (the flat layout) copied into the strided layout, padding at 0."""
-    pos = strided_positions(sizes, widths)
     out = np.zeros(strided_layout(sizes, widths)[3])
-    for k in range(pos.shape[0]):
-        out[pos[k]] = theta[k]
+    out[strided_positions(sizes, widths)] = theta
     return out
 
 
-@njit(**JIT_OPTIONS)
 def from_strided(
     sizes: np.ndarray, widths: np.ndarray, strided: np.ndarray, theta: np.ndarray
 ) -> None:
     """The inverse of :func:`to_strided`, written into ``theta`` (the flat layout)."""
-    pos = strided_positions(sizes, widths)
-    for k in range(pos.shape[0]):
-        theta[k] = strided[pos[k]]
+    theta[:] = strided[strided_positions(sizes, widths)]
 
 
-@njit(**JIT_OPTIONS)
 def widest_hidden(sizes: np.ndarray) -> int:
-    widest = 0
-    for layer in range(1, sizes.shape[0] - 1):
-        widest = max(widest, sizes[layer])
-    return widest
+    return int(max(sizes[1:-1], default=0))
 
 
-@njit(**JIT_OPTIONS)
 def samples_outer(sizes: np.ndarray, width: int) -> bool:
     """Whether a pass over buffers of ``width`` columns uses the sample-major layout.
 
@@ -119,7 +94,6 @@ def samples_outer(sizes: np.ndarray, width: int) -> bool:
     return widest_hidden(sizes) > width
 
 
-@njit(**JIT_OPTIONS)
 def pass_width(sizes: np.ndarray, m: int) -> int:
     """Columns of the buffers for passes over ``m`` samples.
 
@@ -133,7 +107,7 @@ def pass_width(sizes: np.ndarray, m: int) -> int:
     return m if widest_hidden(sizes) > padded else padded
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def block(buf: np.ndarray, first: int, fan: int) -> np.ndarray:
     """Rows ``first .. first+fan`` of the ``(n_rows, m)`` buffer seen sample-major, ``(m, fan)``.
 
@@ -143,7 +117,7 @@ def block(buf: np.ndarray, first: int, fan: int) -> np.ndarray:
     return buf[first : first + fan].reshape(m, fan)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def weights(
     v: np.ndarray, woff: np.ndarray, sizes: np.ndarray, widths: np.ndarray, layer: int
 ) -> np.ndarray:

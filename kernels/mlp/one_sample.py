@@ -6,10 +6,10 @@ import numpy as np
 from numba import njit
 
 from kernels.activations import SHORT_ROW, activate_one, activate_row, scale_one
-from kernels.options import JIT_OPTIONS, REDUCE_OPTIONS
+from kernels.options import INTERNAL_OPTIONS, INTERNAL_REDUCE_OPTIONS
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def forward_one(
     sizes: np.ndarray,
     widths: np.ndarray,
@@ -52,7 +52,8 @@ def forward_one(
                 a[first + j] = activate_one(code, acc)
             continue
         zl = z[first : first + fan_out]
-        zl[:] = theta[boff[layer] : boff[layer] + fan_out]
+        for j in range(fan_out):  # not zl[:] = ...: see kernels.mlp.passes.z_by_sample
+            zl[j] = theta[boff[layer] + j]
         for i in range(fan_in):
             ai = a[roff[layer] + i]
             w = theta[woff[layer] + i * stride : woff[layer] + i * stride + fan_out]
@@ -61,7 +62,7 @@ def forward_one(
         activate_row(code, zl, a[first : first + fan_out], fan_out)
 
 
-@njit(**REDUCE_OPTIONS)
+@njit(**INTERNAL_REDUCE_OPTIONS)
 def backward_one(
     sizes: np.ndarray,
     widths: np.ndarray,

@@ -6,12 +6,12 @@ import numpy as np
 from numba import njit
 
 from kernels.activations import activate_row, scale_by_derivative
-from kernels.mlp.layout import block, samples_outer, weights
+from kernels.mlp.layout import block, weights
 from kernels.mlp.tiles import ONE, ZERO, mix_rows, outer_sums
-from kernels.options import JIT_OPTIONS, REDUCE_OPTIONS
+from kernels.options import INTERNAL_OPTIONS, INTERNAL_REDUCE_OPTIONS
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def z_by_neuron(
     sizes: np.ndarray, widths: np.ndarray, woff: np.ndarray, boff: np.ndarray, roff: np.ndarray,
     layer: int, theta: np.ndarray, pre: np.ndarray, act: np.ndarray,
@@ -33,7 +33,7 @@ def z_by_neuron(
     mix_rows(act, roff[layer], fan_in, pre, first, fan_out, theta, woff[layer], stride, ONE, m)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def z_by_sample(
     sizes: np.ndarray, widths: np.ndarray, woff: np.ndarray, boff: np.ndarray, roff: np.ndarray,
     layer: int, theta: np.ndarray, pre: np.ndarray, act: np.ndarray,
@@ -58,13 +58,15 @@ def z_by_sample(
             z[s] += bias[0]
         return
     z = block(pre, roff[layer + 1], width)
-    for s in range(m):
-        z[s] = bias
+    for s in range(m):  # element by element: an array assigned to a row compiles a
+        row = z[s]  # shape check whose error message costs ~2.5 s of compile
+        for j in range(width):
+            row[j] = bias[j]
     w = weights(theta, woff, sizes, widths, layer)
     mix_rows(w, ZERO, fan_in, z, ZERO, m, act.reshape(-1), roff[layer] * m, ONE, width_in, width)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def forward(
     sizes: np.ndarray,
     widths: np.ndarray,
@@ -76,16 +78,16 @@ def forward(
     act: np.ndarray,
     hidden_code: int,
     out_code: int,
+    by_sample: bool,
 ) -> None:
     """Fill ``pre`` (z) and ``act`` (f(z)) of layers 1..L from the inputs in layer 0.
 
     Every column of the ``(n_rows, m)`` buffers is a sample (padding included), in
-    the layout :func:`samples_outer` picks. A layer's values are contiguous in
-    either, so its activation runs as one long row of ``widths[l] * m`` values
-    (padding neurons included).
+    the layout :func:`kernels.mlp.samples_outer` picks (``by_sample``). A layer's
+    values are contiguous in either, so its activation runs as one long row of
+    ``widths[l] * m`` values (padding neurons included).
     """
     m = act.shape[1]
-    by_sample = samples_outer(sizes, m)
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers):
         if by_sample:
@@ -100,7 +102,7 @@ def forward(
         activate_row(code, z, a, width * m)
 
 
-@njit(**REDUCE_OPTIONS)
+@njit(**INTERNAL_REDUCE_OPTIONS)
 def grads_by_neuron(
     sizes: np.ndarray, widths: np.ndarray, woff: np.ndarray, boff: np.ndarray, roff: np.ndarray,
     layer: int, act: np.ndarray, delta: np.ndarray, grad: np.ndarray,
@@ -120,7 +122,7 @@ def grads_by_neuron(
     outer_sums(act, roff[layer], fan_in, delta, first, fan_out, grad, woff[layer], stride, m)
 
 
-@njit(**REDUCE_OPTIONS)
+@njit(**INTERNAL_REDUCE_OPTIONS)
 def grads_by_sample(
     sizes: np.ndarray, widths: np.ndarray, woff: np.ndarray, boff: np.ndarray, roff: np.ndarray,
     layer: int, act: np.ndarray, delta: np.ndarray, grad: np.ndarray,
@@ -155,7 +157,7 @@ def grads_by_sample(
         mix_rows(d, ZERO, m, dw, ZERO, fan_in, a_flat, roff[layer] * m, width_in, ONE, width)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def delta_back(
     sizes: np.ndarray, widths: np.ndarray, woff: np.ndarray, roff: np.ndarray, layer: int,
     theta: np.ndarray, delta: np.ndarray, by_sample: bool,
@@ -191,7 +193,7 @@ def delta_back(
         outer_sums(d, ZERO, m, w, ZERO, fan_in, dp_flat, prev * m, width_in, width)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def backward(
     sizes: np.ndarray,
     widths: np.ndarray,
@@ -204,17 +206,18 @@ def backward(
     grad: np.ndarray,
     hidden_code: int,
     use_bias: bool,
+    by_sample: bool,
 ) -> None:
     """Gradients of every parameter into ``grad``, from the output row of ``delta``.
 
     ``delta`` holds dLoss/dz per neuron and sample, laid out like ``act`` (the
-    layout :func:`samples_outer` picks); on entry only the output neuron's row is
-    filled, and the padding neurons' deltas are 0. Backpropagation:
+    layout :func:`kernels.mlp.samples_outer` picks, ``by_sample``); on entry only the
+    output neuron's row is filled, and the padding neurons' deltas are 0.
+    Backpropagation:
     dW[i, j] = sum_s a_prev[i, s] delta[j, s],  db[j] = sum_s delta[j, s],
     delta_prev[i, s] = f'(a_prev[i, s]) sum_j W[i, j] delta[j, s].
     """
     m = act.shape[1]
-    by_sample = samples_outer(sizes, m)
     n_layers = sizes.shape[0] - 1
     for layer in range(n_layers - 1, -1, -1):
         if by_sample:

@@ -1,9 +1,23 @@
-"""The 4 x 4 register-tiled products the passes are made of (see :mod:`kernels.mlp`)."""
+"""The 4 x 4 register-tiled products the passes are made of (see :mod:`kernels.mlp`).
+
+Each is compiled once, as a C function of its own (:func:`kernels.call.link`), and the passes call
+it by name (:func:`kernels.call.calls_symbol`): inlined, its loops were optimised
+again by LLVM in every pass and every caller above it, two thirds of the one-run
+kernel's first compile (24 -> ~9 s CPU), for no speed (each call does a layer's work).
+"""
+
+from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import carray, njit, types
 
-from kernels.options import JIT_OPTIONS, REDUCE_OPTIONS
+from kernels.call import by_name, calls_symbol
+from kernels.options import (
+    INTERNAL_OPTIONS,
+    INTERNAL_REDUCE_OPTIONS,
+    JIT_OPTIONS,
+    REDUCE_OPTIONS,
+)
 
 # Integer arguments of the tiled routines are passed as int64 values, never as
 # literals: Numba compiles a separate copy of a function for every literal
@@ -13,14 +27,15 @@ ZERO = np.int64(0)
 ONE = np.int64(1)
 
 
-@njit(**JIT_OPTIONS)
+@njit(**INTERNAL_OPTIONS)
 def four(v: np.ndarray, start: int, stride: int) -> tuple[float, float, float, float]:
     """``v[start + k * stride]`` for k = 0..3: one row or column of a 4 x 4 weight tile."""
     return v[start], v[start + stride], v[start + 2 * stride], v[start + 3 * stride]
 
 
-@njit(**JIT_OPTIONS)
-def mix_rows(
+# Inlined into its C function in Numba's IR: compiled nowhere else (see kernels.call).
+@njit(inline="always", **INTERNAL_OPTIONS)
+def mix_rows_body(
     src: np.ndarray,
     src_first: int,
     n_src: int,
@@ -106,8 +121,8 @@ def mix_rows(
         d += 1
 
 
-@njit(**REDUCE_OPTIONS)
-def outer_sums(
+@njit(inline="always", **INTERNAL_REDUCE_OPTIONS)
+def outer_sums_body(
     act: np.ndarray,
     a_first: int,
     fan_in: int,
@@ -207,3 +222,91 @@ def outer_sums(
                         grad[off + ii * stride + jj] = acc
             j += tj
         i += ti
+
+
+F64 = types.CPointer(types.float64)
+I64 = types.int64
+# Each array as its pointer and shape; then the integer arguments.
+MIX_ROWS = types.void(F64, *[I64] * 4, F64, *[I64] * 4, F64, *[I64] * 5)
+OUTER_SUMS = types.void(F64, *[I64] * 4, F64, *[I64] * 4, F64, *[I64] * 4)
+call_mix_rows = calls_symbol("sweep_mix_rows")
+call_outer_sums = calls_symbol("sweep_outer_sums")
+
+
+@by_name("sweep_mix_rows", MIX_ROWS, JIT_OPTIONS["fastmath"])
+def mix_rows_c(
+    src_p: Any, src_rows: int, src_cols: int, src_first: int, n_src: int,
+    dst_p: Any, dst_rows: int, dst_cols: int, dst_first: int, n_dst: int,
+    theta_p: Any, theta_len: int, off: int, src_stride: int, dst_stride: int, m: int,
+) -> None:  # fmt: skip
+    """:func:`mix_rows` as a C function: its arrays as pointers and shapes."""
+    src = carray(src_p, (src_rows, src_cols))
+    dst = carray(dst_p, (dst_rows, dst_cols))
+    theta = carray(theta_p, (theta_len,))
+    mix_rows_body(
+        src, src_first, n_src, dst, dst_first, n_dst, theta, off, src_stride, dst_stride, m
+    )
+
+
+@by_name("sweep_outer_sums", OUTER_SUMS, REDUCE_OPTIONS["fastmath"])
+def outer_sums_c(
+    act_p: Any, act_rows: int, act_cols: int, a_first: int, fan_in: int,
+    delta_p: Any, delta_rows: int, delta_cols: int, d_first: int, fan_out: int,
+    grad_p: Any, grad_len: int, off: int, stride: int, m: int,
+) -> None:  # fmt: skip
+    """:func:`outer_sums` as a C function: its arrays as pointers and shapes."""
+    act = carray(act_p, (act_rows, act_cols))
+    delta = carray(delta_p, (delta_rows, delta_cols))
+    grad = carray(grad_p, (grad_len,))
+    outer_sums_body(act, a_first, fan_in, delta, d_first, fan_out, grad, off, stride, m)
+
+
+@njit(**INTERNAL_OPTIONS)
+def mix_rows(
+    src: np.ndarray,
+    src_first: int,
+    n_src: int,
+    dst: np.ndarray,
+    dst_first: int,
+    n_dst: int,
+    theta: np.ndarray,
+    off: int,
+    src_stride: int,
+    dst_stride: int,
+    m: int,
+) -> None:
+    """``dst[d] += sum_k w(k, d) src[k]`` over rows, ``w(k, d) = theta[off + k*ss + d*ds]``
+    (:func:`mix_rows_body`), by a call to its C function."""
+    call_mix_rows(
+        (
+            src, np.int64(src.shape[0]), np.int64(src.shape[1]), np.int64(src_first),
+            np.int64(n_src), dst, np.int64(dst.shape[0]), np.int64(dst.shape[1]),
+            np.int64(dst_first), np.int64(n_dst), theta, np.int64(theta.shape[0]),
+            np.int64(off), np.int64(src_stride), np.int64(dst_stride), np.int64(m),
+        )
+    )  # fmt: skip
+
+
+@njit(**INTERNAL_OPTIONS)
+def outer_sums(
+    act: np.ndarray,
+    a_first: int,
+    fan_in: int,
+    delta: np.ndarray,
+    d_first: int,
+    fan_out: int,
+    grad: np.ndarray,
+    off: int,
+    stride: int,
+    m: int,
+) -> None:
+    """``grad[off + i*stride + j] = sum_s act[a_first + i, s] delta[d_first + j, s]``
+    (:func:`outer_sums_body`), by a call to its C function."""
+    call_outer_sums(
+        (
+            act, np.int64(act.shape[0]), np.int64(act.shape[1]), np.int64(a_first),
+            np.int64(fan_in), delta, np.int64(delta.shape[0]), np.int64(delta.shape[1]),
+            np.int64(d_first), np.int64(fan_out), grad, np.int64(grad.shape[0]),
+            np.int64(off), np.int64(stride), np.int64(m),
+        )
+    )  # fmt: skip

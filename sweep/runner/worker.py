@@ -13,6 +13,9 @@ from sweep.training import RunResult, lockstep_key, train_group, train_one
 
 
 def _error_text(error: BaseException) -> str:
+    """``Type: message``; NumPy's private MemoryError subclass is named MemoryError."""
+    if isinstance(error, MemoryError):
+        return f"MemoryError: {error}".strip().removesuffix(":")
     return "".join(traceback.format_exception_only(type(error), error)).strip()
 
 
