@@ -15,7 +15,8 @@ import pytest
 
 import kernels
 from kernels.lockstep import LANES
-from sweep import store
+from kernels.warm import compile_kernel
+from sweep import store, tiers
 from sweep.config import RunConfig
 from sweep.errors import UserError
 from sweep.grid import load_grid, run_id
@@ -25,6 +26,7 @@ from sweep.runner import (
     grid_order,
     lockstep_key,
     plan_chunks,
+    planning,
     run_sweep,
     train_chunk,
 )
@@ -252,9 +254,12 @@ n = [1000000]
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux's")
 def test_a_run_out_of_memory_fails_alone_and_retry_failed_trains_it(tmp_path):
     """A real failure: a run whose buffers (3 x 19 x 1e6 float64, 456 MB) do not fit
-    under an address-space limit raises MemoryError inside the kernel. The sweep stores
-    it as failed and finishes the others; once the limit is lifted, ``retry_failed``
-    trains it (and only it)."""
+    under an address-space limit raises MemoryError where they are allocated. The sweep
+    stores it as failed and finishes the others; once the limit is lifted,
+    ``retry_failed`` trains it (and only it). The kernels are loaded before the limit
+    (alone, this test would otherwise compile them under it)."""
+    for kind in ("one run full batch", "one lane"):
+        compile_kernel(kind)
     spec = load_grid(grid_file(tmp_path, FAIL_GRID))
     big = [run_id(c) for c in spec.runs if c.n is not None]
     out = tmp_path / "out"
@@ -471,5 +476,53 @@ def test_an_interrupt_closes_joblibs_generator_without_its_cancelled_tasks_warni
         warnings.simplefilter("always")
         close_quietly(started())
         close_quietly(None)
-        warnings.warn("something else")
+        warnings.warn("something else", stacklevel=2)
     assert [str(w.message) for w in quiet] == ["something else"]
+
+
+MIXED_GRID = """\
+[sweep]
+name = "mixed"
+seeds = 3
+
+[fixed]
+epochs = 30
+
+[[grid]]
+dataset = ["xor"]
+hidden = [[4, 4]]
+
+[[grid]]
+dataset = ["linear"]
+hidden = [[32, 32]]
+"""
+
+
+def test_runs_needing_a_kernel_compiled_beside_train_last_and_get_the_same_bits(
+    tmp_path, monkeypatch
+):
+    """The one-run kernel made to look uncompiled: the sweep compiles it in another
+    process while the small nets train, its runs come last and wait for it, and every
+    run gets the bits of a sweep that had it compiled before."""
+    spec = load_grid(grid_file(tmp_path, MIXED_GRID))
+    before = run_sweep(spec=spec, out_dir=tmp_path / "before", n_jobs=2, quiet=True)
+    assert before.n_ok == 6
+    wide = {run_id(c) for c in spec.runs if c.dataset == "linear"}
+    order = list(planning.waiting_last(spec, grid_order(spec).keys, np.ones(6, bool), ["x"]))
+    assert [rid for rid, _ in order] == list(spec.runs.ids())  # nothing waits for "x"
+    waiting = ["one run full batch"]
+    order = list(planning.waiting_last(spec, grid_order(spec).keys, np.ones(6, bool), waiting))
+    assert {rid for rid, _ in order[3:]} == wide and len(order) == 6
+
+    real = tiers.is_compiled
+    monkeypatch.setattr(tiers, "is_compiled", lambda kind: kind not in waiting and real(kind))
+    beside = run_sweep(spec=spec, out_dir=tmp_path / "beside", n_jobs=2, quiet=True)
+    assert beside.n_ok == 6
+    manifest = store.read_manifest(tmp_path / "beside")
+    assert manifest["starts"][-1]["kernels"]["compiled_beside_first"] == waiting
+    a, b = (
+        pd.read_parquet(tmp_path / name / "curves.parquet").sort_values(["run_id", "epoch"])
+        for name in ("before", "beside")
+    )
+    assert a.run_id.tolist() == b.run_id.tolist() and a.loss.tolist() == b.loss.tolist()
+    assert set(a.run_id) == {run_id(c) for c in spec.runs}

@@ -38,29 +38,44 @@ def compile_first_tier(kinds: list[str], say: Callable[[str], None]) -> None:
 
 
 def start_compiler(
-    plan: tiers.Plan, policy: str, say: Callable[[str], None]
+    plan: tiers.Plan, policy: str, say: Callable[[str], None], *, first_only: bool = False
 ) -> BackgroundCompiler | None:
-    """Start compiling ``plan.beside`` in another process (``"all"``: and wait for it)."""
-    if not plan.beside:
+    """Start compiling ``plan.first_beside`` and ``plan.beside`` in another process, in
+    that order (``"all"``: and wait for it); None if there is nothing to compile, or
+    (``first_only``) no ``first_beside``."""
+    if not plan.first_beside and (first_only or not plan.beside):
         return None
     names = [tiers.describe_kind(job.kind) for job in plan.beside]
-    if policy != "all":
+    if plan.first_beside:
+        kinds = " and ".join(f"the {kind} kernel" for kind in plan.first_beside)
+        say(f"compiling {kinds} beside the training; the runs that need it train last")
+        for kind in plan.first_beside:
+            tiers.expect(kind)
+    if names and policy != "all":
         say(
             f"training on the kernels compiled already; compiling {len(names)} faster "
             f"beside it, runs switch as each is ready: {', '.join(names)}"
         )
-    else:
+    elif names:
         say(f"compiling before training: {', '.join(names)}")
 
     def done(result: Compiled) -> None:
         kind = tiers.describe_kind(_kind(result.job))
-        if result.error:
+        if kind in plan.first_beside:
+            tiers.arrived(kind)  # compiled, or its runs compile it themselves
+            if not result.error:
+                say(f"compiled the {kind} kernel in {result.seconds:.1f} s")
+                return
+        if result.error and kind in plan.first_beside:
+            say(f"could not compile the {kind} kernel beside ({result.error}); its runs will")
+        elif result.error:
             say(f"could not compile {kind} ({result.error}); its runs stay on the generic kernels")
         else:
             say(f"compiled {kind} in {result.seconds:.1f} s")
 
     started = time.perf_counter()
-    compiler = BackgroundCompiler([_job(job.kind) for job in plan.beside], done)
+    jobs = [_job(kind) for kind in plan.first_beside] + [_job(job.kind) for job in plan.beside]
+    compiler = BackgroundCompiler(jobs, done)
     if policy == "all":
         while compiler.busy:
             time.sleep(0.05)
@@ -89,10 +104,13 @@ def stop_compiler(
     what it did; what the manifest records of this start's kernels."""
     record: dict[str, Any] = {"compiled_before": list(plan.before), "compiled_beside": []}
     record["not_worth_compiling"] = [tiers.describe_kind(job.kind) for job in plan.skipped]
+    record["compiled_beside_first"] = list(plan.first_beside)
     if compiler is None:
         return record
     left = len(compiler.pending) + (1 if compiler.busy else 0)
     compiler.stop()
+    for kind in plan.first_beside:  # nobody waits for a compile that stopped
+        tiers.arrived(kind)
     record["compiled_beside"] = [
         {"kernel": tiers.describe_kind(_kind(result.job)), "seconds": round(result.seconds, 2)}
         for result in compiler.done

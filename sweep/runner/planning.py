@@ -7,14 +7,14 @@ back too many curve rows.
 
 import itertools
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from kernels import prefers_lockstep
 from kernels.lockstep import LANES
-from sweep import store
+from sweep import store, tiers
 from sweep.config import RunConfig
 from sweep.datasets import DATASETS
 from sweep.grid import SweepSpec
@@ -158,3 +158,26 @@ def pending_runs(
         for rid, cfg, want in zip(ids, itertools.islice(runs, len(ids)), wanted, strict=True):
             if want:
                 yield f"{rid:016x}", cfg
+
+
+def waiting_last(
+    spec: SweepSpec, keys: np.ndarray, todo: np.ndarray, waiting: Sequence[str]
+) -> Iterator[tuple[str, RunConfig]]:
+    """:func:`pending_runs`, those whose first kernel is one of ``waiting`` (being
+    compiled beside the training, :attr:`sweep.tiers.Plan.first_beside`) after the
+    others: the workers train what they can while it compiles."""
+    if not waiting:
+        yield from pending_runs(spec, keys, todo)
+        return
+    first: dict[tuple[Any, ...], bool] = {}  # per lockstep key
+
+    def waits(cfg: RunConfig) -> bool:
+        key = lockstep_key(cfg)
+        if key not in first:
+            first[key] = tiers.kernels_of(cfg).first in waiting
+        return first[key]
+
+    for later in (False, True):
+        for rid, cfg in pending_runs(spec, keys, todo):
+            if waits(cfg) == later:
+                yield rid, cfg

@@ -15,7 +15,7 @@ from sweep.grid import SweepSpec
 from sweep.runner.backends import check_settings, joblib_backend
 from sweep.runner.compile_phase import compile_first_tier, start_compiler, stop_compiler
 from sweep.runner.manifest import now, start_record, sweep_manifest
-from sweep.runner.planning import grid_order, pending_runs, plan_chunks
+from sweep.runner.planning import grid_order, pending_runs, plan_chunks, waiting_last
 from sweep.runner.streaming import train_chunks
 
 
@@ -145,13 +145,17 @@ def run_sweep(
                 (cfg for _, cfg in pending_runs(spec, order.keys, todo)),
                 policy=compile,
                 n_workers=n_workers,
+                first_beside=backend_name == "threading" and compile != "all",
             )
-            compile_first_tier(kernel_plan.before, say)
-            compiler = start_compiler(kernel_plan, compile, say)
-            seconds["kernels"] = time.perf_counter() - compiling
+            # A one-run kernel some runs wait for starts compiling at once, beside.
+            compiler = start_compiler(kernel_plan, compile, say, first_only=True)
             try:
+                compile_first_tier(kernel_plan.before, say)
+                if compiler is None:
+                    compiler = start_compiler(kernel_plan, compile, say)
+                seconds["kernels"] = time.perf_counter() - compiling
                 chunks = plan_chunks(
-                    pending_runs(spec, order.keys, todo),
+                    waiting_last(spec, order.keys, todo, kernel_plan.first_beside),
                     n_runs=n_todo,
                     n_workers=n_workers,
                     chunk_size=spec.chunk_size,
