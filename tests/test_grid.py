@@ -585,7 +585,7 @@ def test_any_syntax_error_at_the_end_of_the_file_names_its_last_line(tmp_path: P
 
 def test_empty_file(tmp_path: Path):
     message = grid_error(tmp_path, "# nothing yet\n")
-    assert "the file is empty" in message and "[sweep], [fixed] and [grid]" in message
+    assert "the file is empty" in message and "[sweep], [fixed], [grid] and [sample]" in message
 
 
 def test_not_utf8(tmp_path: Path):

@@ -1,10 +1,11 @@
 """Grid files: read a sweep's TOML file, validate all of it, expand it to RunConfigs.
 
-A grid file has three tables (see the README's "Grid files" section)::
+A grid file has up to four tables (see the README's "Grid files" section)::
 
     [sweep]   how to run: name, seeds, n_jobs, backend, scheduler, record_every, ...
     [fixed]   RunConfig fields, one value for every run
     [grid]    axes: lists of values whose cartesian product (x seeds) is the study
+    [sample]  configurations drawn from ranges and lists (random, Latin hypercube, Sobol')
 
 ``[[grid]]`` (an array of tables) unites several grids, like scikit-learn's list of
 parameter grids. :func:`load_grid` checks everything before any work is done and raises
@@ -20,6 +21,7 @@ The rooms, in the order a file passes through them:
 - :mod:`~sweep.grid.values`: one setting's values checked, ranges expanded, shown.
 - :mod:`~sweep.grid.settings`: the ``[sweep]`` table.
 - :mod:`~sweep.grid.axes`: the ``[fixed]`` values, the ``[grid]`` axes, their conflicts.
+- :mod:`~sweep.grid.sampling`: the ``[sample]`` table and its draws.
 - :mod:`~sweep.grid.expansion`: the runs, built lazily (:class:`GridRuns`), duplicates.
 - :mod:`~sweep.grid.ids`: a run's id.
 - :mod:`~sweep.grid.loading`: :func:`load_grid`, the validated :class:`SweepSpec`.

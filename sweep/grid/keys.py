@@ -8,7 +8,7 @@ the README's reference (:func:`reference_table`). Run settings come from
 from sweep.config import FIELDS, MAX_HIDDEN_LAYERS, MAX_WIDTH, Field, suggest
 from sweep.grid.source import GridError, GridFile
 
-TABLES = ("sweep", "fixed", "grid")
+TABLES = ("sweep", "fixed", "grid", "sample")
 BACKENDS = ("loky", "threading", "dask")
 MAX_SEED = 2**32 - 1
 MAX_RUNS = 500_000

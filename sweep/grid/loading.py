@@ -9,6 +9,7 @@ from sweep.config import FIELDS, suggest
 from sweep.grid.axes import check_conflicts, read_fixed, read_grids
 from sweep.grid.expansion import GridRuns, expand
 from sweep.grid.keys import PSEUDO_FIELDS, SETTABLE, TABLES
+from sweep.grid.sampling import read_sample
 from sweep.grid.settings import SweepSettings, read_sweep
 from sweep.grid.source import GridFile, parse_toml, read_text
 
@@ -33,6 +34,8 @@ class SweepSpec(SweepSettings):
     runs: "GridRuns"
     n_duplicates: int
     values: dict[str, list[Any]]
+    sampled: dict[str, Any] | None = None  # the [sample] table, when the file has one
+    draws: tuple[dict[str, Any], ...] = ()  # the configurations it drew, in order
 
     @property
     def fixed(self) -> dict[str, Any]:
@@ -97,7 +100,9 @@ def load_grid(path: str | Path) -> SweepSpec:
     doc = parse_toml(path, text)
     file = GridFile(path, text)
     if not doc:
-        raise file.error("", "the file is empty", "allowed: tables [sweep], [fixed] and [grid]")
+        raise file.error(
+            "", "the file is empty", "allowed: tables [sweep], [fixed], [grid] and [sample]"
+        )
     for key, value in doc.items():
         if key not in TABLES:
             line = file.lines.get((key, 0, "")) or file.lines.get(("", 0, key))
@@ -112,11 +117,16 @@ def load_grid(path: str | Path) -> SweepSpec:
                 raise file.error(
                     where, what, "put it under [fixed] (one value) or [grid] (an axis)"
                 )
-            raise file.error(where, what, "allowed tables: [sweep], [fixed], [grid] (or [[grid]])")
+            raise file.error(
+                where, what, "allowed tables: [sweep], [fixed], [grid] (or [[grid]]), [sample]"
+            )
     settings = read_sweep(file, _table(file, doc, "sweep"))
     fixed = read_fixed(file, _table(file, doc, "fixed"))
     grids = read_grids(file, doc)
     check_conflicts(file, fixed, grids)
+    drawn = read_sample(file, doc, fixed, grids)
+    if drawn is not None:  # each drawn configuration crossed with every grid point
+        grids = [{**g, **{k: [v] for k, v in point.items()}} for g in grids for point in drawn]
     runs, values = expand(file, fixed, grids, settings.seeds)
     return SweepSpec(
         path=path,
@@ -125,5 +135,7 @@ def load_grid(path: str | Path) -> SweepSpec:
         runs=runs,
         n_duplicates=runs.n_dropped * len(settings.seeds),
         values=values,
+        sampled=None if drawn is None else dict(doc["sample"]),
+        draws=tuple(drawn or ()),
         **dataclasses.asdict(settings),
     )

@@ -4,6 +4,8 @@ from sweep.grid.keys import PSEUDO_FIELDS, SETTABLE
 from sweep.grid.loading import SweepSpec
 from sweep.grid.values import show_setting
 
+SHOWN_DRAWS = 20  # the first drawn configurations `validate` lists
+
 
 def _seeds_text(seeds: tuple[int, ...]) -> str:
     if seeds == tuple(range(len(seeds))) and len(seeds) > 2:
@@ -30,6 +32,18 @@ def describe(spec: SweepSpec) -> str:
         f"jobs: n_jobs={spec.n_jobs}, backend={backend}, chunk_size={chunk}, "
         f"record_every={spec.record_every}"
     )
+    if spec.sampled is not None:
+        sample = spec.sampled
+        keys = [k for k in sample if k not in ("method", "n", "seed")]
+        lines.append(
+            f"sampled: {sample.get('method', 'random')}, {sample['n']} draws "
+            f"(seed {sample.get('seed', 0)}) of {', '.join(keys)}"
+        )
+        for k, draw in enumerate(spec.draws[:SHOWN_DRAWS]):
+            shown = ", ".join(f"{key}={show_setting(key, v)}" for key, v in draw.items())
+            lines.append(f"  draw {k}: {shown}")
+        if len(spec.draws) > SHOWN_DRAWS:
+            lines.append(f"  ... {len(spec.draws) - SHOWN_DRAWS:,} more draws")
     lines.append("axes:" if spec.axes else "axes: none (one config)")
     for key, values in spec.axes.items():
         shown = ", ".join(show_setting(key, v) for v in values)
