@@ -1,8 +1,11 @@
 """A whole training run, every epoch, inside one compiled call.
 
-``_train`` does the loops; :func:`train` checks inputs, packs the weights into one
-flat float64 vector, allocates the buffers and calls it (stumpy's ``_stump``/``stump``
-pattern). Conventions the rest of the tool relies on:
+``_train_full_batch``, ``_train_mini_batch`` and ``_train_online`` do the loops, a
+compiled kernel a batch mode (each compiled on its first use, so a sweep waits only
+for the modes it trains); :func:`train` checks inputs, packs the weights into one flat
+float64 vector, works out the padded layout (:mod:`kernels.mlp.layout`, in NumPy),
+allocates the buffers and calls the kernel of its batch mode (stumpy's
+``_stump``/``stump`` pattern). Conventions the rest of the tool relies on:
 
 - ``loss[e]``/``accuracy[e]`` are measured on the whole training set with the weights
   at the *start* of epoch ``e``, before any of its updates (``loss[0]`` is the initial
