@@ -22,7 +22,7 @@ leave out the ones that clearly do not pay.
 """
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from kernels import ACTIVATIONS, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, prefers_lockstep
@@ -141,27 +141,34 @@ class Plan:
     first_beside: list[str] = field(default_factory=list)
 
 
-# The kernels compiled beside this process that runs are waiting for: set when done.
-_awaited: dict[str, threading.Event] = {}
+# The kernels compiled beside this process that runs are waiting for: each an event set
+# when it is done, and whether its compiler is still at work (a dead one sets nothing).
+_awaited: dict[str, tuple[threading.Event, Callable[[], bool]]] = {}
 
 
-def expect(kind: str) -> None:
-    """``kind`` is being compiled beside this process: :func:`wait_for` waits for it."""
-    _awaited.setdefault(kind, threading.Event())
+def expect(kind: str, alive: Callable[[], bool] = lambda: True) -> None:
+    """``kind`` is being compiled beside this process, by a compiler at work while
+    ``alive()``: :func:`wait_for` waits for it."""
+    _awaited.setdefault(kind, (threading.Event(), alive))
 
 
 def arrived(kind: str) -> None:
     """``kind`` is compiled (or its compile ended): whoever waits for it goes on."""
-    event = _awaited.pop(kind, None)
-    if event is not None:
-        event.set()
+    entry = _awaited.pop(kind, None)
+    if entry is not None:
+        entry[0].set()
 
 
 def wait_for(kind: str) -> None:
-    """Return once ``kind`` is not being compiled beside this process (at once if not)."""
-    event = _awaited.get(kind)
-    if event is not None:
-        event.wait()
+    """Return once ``kind`` is not being compiled beside this process (at once if not;
+    also if its compiler stopped without saying: the caller then compiles it)."""
+    entry = _awaited.get(kind)
+    if entry is None:
+        return
+    event, alive = entry
+    while not event.wait(0.5):
+        if not alive():
+            return
 
 
 def plan(

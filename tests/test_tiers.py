@@ -96,6 +96,17 @@ def test_a_run_waits_for_the_kernel_compiled_beside_and_only_while_it_is() -> No
     waiter.join()
     tiers.arrived("one run online")  # twice (the compile ended, then the sweep stopped): fine
     tiers.wait_for("one run online")
+    # a compiler that stopped without a word does not keep anyone waiting
+    working = [True]
+    tiers.expect("one run mini-batch", alive=lambda: working[0])
+    done.clear()
+    waiter = threading.Thread(target=lambda: (tiers.wait_for("one run mini-batch"), done.set()))
+    waiter.start()
+    assert not done.wait(0.7)
+    working[0] = False
+    assert done.wait(5)
+    waiter.join()
+    tiers.arrived("one run mini-batch")
 
 
 def test_auto_compiles_beside_only_what_pays_for_itself(monkeypatch) -> None:

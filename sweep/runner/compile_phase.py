@@ -46,11 +46,12 @@ def start_compiler(
     if not plan.first_beside and (first_only or not plan.beside):
         return None
     names = [tiers.describe_kind(job.kind) for job in plan.beside]
+    started_compiler: list[BackgroundCompiler] = []  # for the waiters' liveness check
     if plan.first_beside:
         kinds = " and ".join(f"the {kind} kernel" for kind in plan.first_beside)
         say(f"compiling {kinds} beside the training; the runs that need it train last")
         for kind in plan.first_beside:
-            tiers.expect(kind)
+            tiers.expect(kind, alive=lambda: not started_compiler or started_compiler[0].busy)
     if names and policy != "all":
         say(
             f"training on the kernels compiled already; compiling {len(names)} faster "
@@ -76,6 +77,7 @@ def start_compiler(
     started = time.perf_counter()
     jobs = [_job(kind) for kind in plan.first_beside] + [_job(job.kind) for job in plan.beside]
     compiler = BackgroundCompiler(jobs, done)
+    started_compiler.append(compiler)
     if policy == "all":
         while compiler.busy:
             time.sleep(0.05)
