@@ -39,6 +39,7 @@ from kernels.checks import (
 from kernels.lanes import GROUP, LANES, MAX_LAYERS, NET_SHAPE, batch_mode
 from kernels.lockstep_loop import train_lanes
 from kernels.lockstep_passes import generic_address
+from kernels.rng import seed_states
 
 # Nets up to this many parameters get generated passes (kernels.codegen); larger ones
 # the generic passes. Measured: 33 and 37 parameters (2-8-1, 2-4-4-1) vectorise across
@@ -136,7 +137,7 @@ def lane_args(
     lane_i = np.zeros((3, LANES), np.int64)
     lane_i[0], lane_i[1] = np.arange(LANES), -1
     state = np.zeros(LANES, np.uint64)
-    state[:count] = seeds.astype(np.uint64)
+    state[:count] = seed_states(seeds)
     order = np.repeat(np.arange(n, dtype=np.int64)[:, None], LANES, axis=1)
     buffers = (
         weights,

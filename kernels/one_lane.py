@@ -40,6 +40,7 @@ from kernels.lockstep import net_info
 from kernels.losses import BCE, MAE, MSE, softplus
 from kernels.optimizers import SGD, sgd_one, step
 from kernels.options import INTERNAL_OPTIONS, JIT_OPTIONS
+from kernels.rng import seed_states
 from kernels.rng import shuffle as shuffle_order
 from kernels.symmetry import spread
 
@@ -326,7 +327,7 @@ def train_one_lane(
     loss_out, acc_out = np.empty(epochs), np.empty(epochs)
     symmetry_out = np.empty((epochs, len(sizes) - 2))
     result = np.zeros(3, np.int64)
-    state = np.array([seed], dtype=np.int64).astype(np.uint64)
+    state = seed_states(seed)
     train_lane(
         np.ascontiguousarray(x.T),
         yv,

@@ -7,6 +7,8 @@ so :mod:`kernels.lockstep` holds a state per lane where NumPy's (or Numba's) glo
 generator would be shared by every run of a thread.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 from numba import njit
 
@@ -17,10 +19,10 @@ MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 MIX2 = np.uint64(0x94D049BB133111EB)
 
 
-@njit(**JIT_OPTIONS)
-def seed_state(seed: int) -> np.uint64:
-    """The starting state for ``seed`` (any int64; negative ones wrap)."""
-    return np.uint64(seed)
+def seed_states(seeds: int | Sequence[int] | np.ndarray) -> np.ndarray:
+    """The starting state of each generator, one per seed (any int64; negative ones
+    wrap): what every kernel's wrapper gives its compiled loop."""
+    return np.asarray(seeds, dtype=np.int64).reshape(-1).astype(np.uint64)
 
 
 @njit(**JIT_OPTIONS)

@@ -55,6 +55,7 @@ from kernels.mlp import (
 )
 from kernels.optimizers import step
 from kernels.options import INTERNAL_OPTIONS, JIT_OPTIONS
+from kernels.rng import seed_states
 from kernels.rng import shuffle as shuffle_order
 from kernels.symmetry import spread
 
@@ -379,7 +380,7 @@ def train(
     codes = (hidden_code, out_code, loss_code, opt_code)
     target = (math.nan if target_loss is None else float(target_loss), bool(stop_at_target))
     curves = (np.empty(epochs), np.empty(epochs), np.empty((epochs, len(sizes) - 2)))
-    rng = np.array([int(seed)], np.int64).view(np.uint64)  # kernels.rng.seed_state, wrapped
+    rng = seed_states(int(seed))
     order = (np.arange(n), rng, bool(shuffle))
     common = (float(lr), int(epochs), target, bool(bias), curves)
     mode = one_run_mode(n, batch_size)
