@@ -34,6 +34,26 @@ PASS_SIGNATURE = types.void(
 PASS_ARGS = "th, g, xt, y, order, lr, sc, xs, yl, start, stop, n, m, inv_m, net, work"
 
 
+def _c_arguments(
+    context: Any, builder: ir.IRBuilder, arg_types: list[Any], packed: Any
+) -> tuple[list[ir.Type], list[ir.Value]]:
+    """The C types and values of the tuple ``packed`` (of Numba types ``arg_types``):
+    each array as the pointer to its data, each number as itself."""
+    c_types = [
+        context.get_value_type(t.dtype).as_pointer()
+        if isinstance(t, types.Array)
+        else context.get_value_type(t)
+        for t in arg_types
+    ]
+    values = []
+    for k, t in enumerate(arg_types):
+        value = builder.extract_value(packed, k)
+        if isinstance(t, types.Array):
+            value = context.make_array(t)(context, builder, value).data
+        values.append(value)
+    return c_types, values
+
+
 def _call_pass(typingctx: Any, address: types.Integer, args: types.BaseTuple) -> Any:
     """Call the C function at ``address`` with the values of the tuple ``args``: each
     array as the pointer to its data (C-contiguous, as the pass reads it), each number
@@ -42,23 +62,9 @@ def _call_pass(typingctx: Any, address: types.Integer, args: types.BaseTuple) ->
         return None
 
     def codegen(context: Any, builder: ir.IRBuilder, signature: Any, llargs: Any) -> Any:
-        arg_types = list(signature.args[1])
-        pointer_or_value = [
-            context.get_value_type(t.dtype).as_pointer()
-            if isinstance(t, types.Array)
-            else context.get_value_type(t)
-            for t in arg_types
-        ]
-        function = builder.inttoptr(
-            llargs[0], ir.FunctionType(ir.VoidType(), pointer_or_value).as_pointer()
-        )
-        values = []
-        for k, t in enumerate(arg_types):
-            value = builder.extract_value(llargs[1], k)
-            if isinstance(t, types.Array):
-                value = context.make_array(t)(context, builder, value).data
-            values.append(value)
-        builder.call(function, values)
+        c_types, values = _c_arguments(context, builder, list(signature.args[1]), llargs[1])
+        function_type = ir.FunctionType(ir.VoidType(), c_types)
+        builder.call(builder.inttoptr(llargs[0], function_type.as_pointer()), values)
         return context.get_dummy_value()
 
     return types.void(address, args), codegen
@@ -95,22 +101,11 @@ def calls_symbol(name: str, returns: Any = types.void) -> Any:
                 raise TypeError(f"{name}: arrays must be C-contiguous, got {t}")
 
         def codegen(context: Any, builder: ir.IRBuilder, signature: Any, llargs: Any) -> Any:
-            arg_types = list(signature.args[0])
-            pointer_or_value = [
-                context.get_value_type(t.dtype).as_pointer()
-                if isinstance(t, types.Array)
-                else context.get_value_type(t)
-                for t in arg_types
-            ]
+            c_types, values = _c_arguments(context, builder, list(signature.args[0]), llargs[0])
             result = ir.VoidType() if returns == types.void else context.get_value_type(returns)
-            fnty = ir.FunctionType(result, pointer_or_value)
-            function = cgutils.get_or_insert_function(builder.module, fnty, name)
-            values = []
-            for k, t in enumerate(arg_types):
-                value = builder.extract_value(llargs[0], k)
-                if isinstance(t, types.Array):
-                    value = context.make_array(t)(context, builder, value).data
-                values.append(value)
+            function = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(result, c_types), name
+            )
             called = builder.call(function, values)
             return context.get_dummy_value() if returns == types.void else called
 
