@@ -146,3 +146,49 @@ def check_schedule(epochs: int, batch_size: int | None) -> None:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+
+
+def checked_run(
+    x: np.ndarray,
+    y: np.ndarray,
+    params: Params,
+    names: tuple[str, str, str, str],
+    lr: float,
+    epochs: int,
+    batch_size: int | None,
+    bias: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int, int], np.ndarray]:
+    """What a one-run wrapper checks and packs: ``(x, y, sizes, codes, theta)`` for
+    ``names`` = (activation, output activation, loss, optimizer); ``theta`` the flat
+    weights, their biases zeroed without ``bias``."""
+    x, yv = checked_data(x, y)
+    sizes = sizes_of(params, x.shape[1])
+    codes = checked_codes(*names)
+    check_lr(lr)
+    check_schedule(epochs, batch_size)
+    theta = pack(params)
+    if not bias:
+        zero_biases(theta, sizes)
+    return x, yv, sizes, codes, theta
+
+
+def run_output(
+    curves: tuple[np.ndarray, np.ndarray, np.ndarray],
+    theta: np.ndarray,
+    sizes: np.ndarray,
+    outcome: tuple[int, int, bool] | np.ndarray,
+) -> TrainOutput:
+    """A run's :class:`TrainOutput` from its curve buffers (loss, accuracy, symmetry;
+    ``epochs_run`` of them filled), its trained flat weights and ``(epochs_run,
+    convergence epoch or -1, diverged)``."""
+    epochs_run, convergence, diverged = (int(v) for v in outcome)
+    loss_out, acc_out, symmetry_out = curves
+    return TrainOutput(
+        loss=loss_out[:epochs_run].copy(),
+        accuracy=acc_out[:epochs_run].copy(),
+        symmetry=symmetry_out[:epochs_run].copy(),
+        weights=unpack(theta, sizes),
+        epochs_run=epochs_run,
+        convergence_epoch=None if convergence < 0 else convergence,
+        diverged=bool(diverged),
+    )

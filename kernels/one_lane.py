@@ -26,14 +26,8 @@ from kernels.activations import activate_lanes, scale_by_derivative
 from kernels.checks import (
     Params,
     TrainOutput,
-    check_lr,
-    check_schedule,
-    checked_codes,
-    checked_data,
-    pack,
-    sizes_of,
-    unpack,
-    zero_biases,
+    checked_run,
+    run_output,
 )
 from kernels.lanes import FULL_BATCH, ONLINE, batch_mode
 from kernels.lockstep import net_info
@@ -312,15 +306,9 @@ def train_one_lane(
 ) -> TrainOutput:
     """One run, as :func:`kernels.train.train` takes it, with the bits it gets in a sweep
     (:func:`kernels.lockstep.train_many`), vectorised over its samples."""
-    x, yv = checked_data(x, y)
+    names = (activation, output_activation, loss, optimizer)
+    x, yv, sizes, codes, theta = checked_run(x, y, params, names, lr, epochs, batch_size, bias)
     n = x.shape[0]
-    sizes = sizes_of(params, x.shape[1])
-    codes = checked_codes(activation, output_activation, loss, optimizer)
-    check_lr(lr)
-    check_schedule(epochs, batch_size)
-    theta = pack(params)
-    if not bias:
-        zero_biases(theta, sizes)
     size = n if batch_size is None else int(batch_size)
     net = net_info(sizes, codes[:3], bool(bias))
     n_rows, width = int(np.sum(sizes)), max(1, min(size, n))
@@ -351,13 +339,4 @@ def train_one_lane(
         symmetry_out,
         result,
     )
-    epochs_run, convergence, diverged = (int(v) for v in result)
-    return TrainOutput(
-        loss=loss_out[:epochs_run].copy(),
-        accuracy=acc_out[:epochs_run].copy(),
-        symmetry=symmetry_out[:epochs_run].copy(),
-        weights=unpack(theta, sizes),
-        epochs_run=epochs_run,
-        convergence_epoch=None if convergence < 0 else convergence,
-        diverged=bool(diverged),
-    )
+    return run_output((loss_out, acc_out, symmetry_out), theta, sizes, result)

@@ -30,15 +30,11 @@ from kernels.call import link
 from kernels.checks import (
     Params,
     TrainOutput,
-    check_lr,
-    check_schedule,
-    checked_codes,
-    checked_data,
+    checked_run,
     code_of,
     pack,
+    run_output,
     sizes_of,
-    unpack,
-    zero_biases,
 )
 from kernels.losses import loss_and_delta
 from kernels.mlp import (
@@ -359,17 +355,9 @@ def train(
     bias : when False the biases are zeroed and never updated.
     """
     link()
-    x, yv = checked_data(x, y)
+    names = (activation, output_activation, loss, optimizer)
+    x, yv, sizes, codes, theta = checked_run(x, y, params, names, lr, epochs, batch_size, bias)
     n = x.shape[0]
-    sizes = sizes_of(params, x.shape[1])
-    hidden_code, out_code, loss_code, opt_code = checked_codes(
-        activation, output_activation, loss, optimizer
-    )
-    check_lr(lr)
-    check_schedule(epochs, batch_size)
-    theta = pack(params)
-    if not bias:
-        zero_biases(theta, sizes)
     net, n_params, n_rows = _strided_net(sizes)
     work = to_strided(sizes, net[1], theta)
     xt = np.ascontiguousarray(x.T)
@@ -377,7 +365,6 @@ def train(
     _load_set(xt, whole[1], by_sample)
     whole[3][:] = yv
     optimizer_state = (np.zeros(n_params), np.zeros(n_params), np.zeros(n_params))
-    codes = (hidden_code, out_code, loss_code, opt_code)
     target = (math.nan if target_loss is None else float(target_loss), bool(stop_at_target))
     curves = (np.empty(epochs), np.empty(epochs), np.empty((epochs, len(sizes) - 2)))
     rng = seed_states(int(seed))
@@ -398,18 +385,8 @@ def train(
             xt, yv, net, work, whole, batch, (by_sample, b_by_sample), optimizer_state, order,
             codes, *common,
         )  # fmt: skip
-    epochs_run, convergence, diverged = outcome
     from_strided(sizes, net[1], work, theta)
-    loss_out, acc_out, symmetry_out = curves
-    return TrainOutput(
-        loss=loss_out[:epochs_run].copy(),
-        accuracy=acc_out[:epochs_run].copy(),
-        symmetry=symmetry_out[:epochs_run].copy(),
-        weights=unpack(theta, sizes),
-        epochs_run=int(epochs_run),
-        convergence_epoch=None if convergence < 0 else int(convergence),
-        diverged=bool(diverged),
-    )
+    return run_output(curves, theta, sizes, outcome)
 
 
 def predict(
