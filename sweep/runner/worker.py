@@ -1,7 +1,6 @@
 """The worker's job: train one chunk of runs and return its runs, curves and weights tables."""
 
 import time
-import traceback
 from typing import Any
 
 import pyarrow as pa
@@ -13,10 +12,16 @@ from sweep.training import RunResult, lockstep_key, train_group, train_one
 
 
 def _error_text(error: BaseException) -> str:
-    """``Type: message``; NumPy's private MemoryError subclass is named MemoryError."""
-    if isinstance(error, MemoryError):
-        return f"MemoryError: {error}".strip().removesuffix(":")
-    return "".join(traceback.format_exception_only(type(error), error)).strip()
+    """``Type: message``, a private class named by its nearest public base (NumPy's
+    ``_ArrayMemoryError`` is a MemoryError to the user)."""
+    kind = type(error)
+    while kind.__qualname__.startswith("_") and kind.__base__ is not None:
+        kind = kind.__base__
+    name = kind.__qualname__  # qualified by its module as traceback does it
+    if kind.__module__ not in ("builtins", "__main__"):
+        name = f"{kind.__module__}.{name}"
+    message = str(error)
+    return f"{name}: {message}" if message else name
 
 
 def train_chunk(runs: Chunk, record_every: int) -> dict[str, pa.Table]:
